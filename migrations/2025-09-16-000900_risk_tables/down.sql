@@ -1,0 +1,3 @@
+-- Undo 000900.
+DROP TABLE risk.compliance_records;
+DROP TABLE risk.risk_assessments;

@@ -1,0 +1,1 @@
+DROP INDEX risk.idx_audit_logs_tenant_time;

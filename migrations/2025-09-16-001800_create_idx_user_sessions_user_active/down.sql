@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS auth.idx_user_sessions_user_active;

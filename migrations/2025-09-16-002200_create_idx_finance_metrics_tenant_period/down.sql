@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS finance.idx_finance_metrics_tenant_period;

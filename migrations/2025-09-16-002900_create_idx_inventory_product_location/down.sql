@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS products.idx_inventory_product_location;
