@@ -2,6 +2,15 @@
 -- Columns, types, defaults, NOT NULLs, CHECKs, UNIQUEs and FKs are the spec's; every
 -- constraint is named (chk_/uq_/fk_, PKs {table}_pkey). Row-level security and grants
 -- come in 001300, once every table exists.
+--
+-- Not in the spec (docs/schema.md, deviations): every table with tenant_id (except the
+-- partitioned risk.audit_logs, which nothing references) has UNIQUE (tenant_id, id),
+-- and every reference from one tenant table to another is a composite foreign key
+-- (tenant_id, X) REFERENCES t (tenant_id, id), so the referenced row must belong to
+-- the same tenant. FK checks bypass row-level security: with a plain FK on id, a
+-- tenant could reference another tenant's row, and learn from the outcome whether an
+-- id exists. (user_sessions, user_mfa and oauth_connections have no tenant_id: their
+-- FK to auth.users stays on id.)
 
 CREATE TABLE auth.tenants (
     id UUID NOT NULL DEFAULT pg_catalog.gen_random_uuid(),
@@ -48,6 +57,9 @@ CREATE TABLE auth.users (
     updated_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP NOT NULL,
     deleted_at TIMESTAMP WITH TIME ZONE,
     CONSTRAINT users_pkey PRIMARY KEY (id),
+    -- Tenant-leading key: serves the RLS predicate and keyset pagination by id (UUIDv7),
+    -- and is what the same-tenant foreign keys (tenant_id, X) reference.
+    CONSTRAINT uq_users_tenant_id_id UNIQUE (tenant_id, id),
     CONSTRAINT uq_users_email UNIQUE (email),
     CONSTRAINT uq_users_username UNIQUE (username),
     CONSTRAINT fk_users_tenant_id FOREIGN KEY (tenant_id)
@@ -61,9 +73,6 @@ CREATE TABLE auth.users (
     CONSTRAINT chk_users_failed_login_attempts_non_negative
         CHECK (failed_login_attempts >= 0)
 );
-
--- Tenant-leading index: serves the RLS predicate and keyset pagination by id (UUIDv7).
-CREATE INDEX idx_users_tenant_id ON auth.users (tenant_id, id);
 
 CREATE TRIGGER trg_users_updated_at
     BEFORE UPDATE ON auth.users

@@ -1,5 +1,6 @@
 -- sales: sales_metrics, customers, sales_pipeline (the spec's columns and rules,
--- constraints named). RLS and grants: 001300.
+-- constraints named). References to other tenant tables are same-tenant composite
+-- FKs, (tenant_id, X) -> (tenant_id, id) (see 000400). RLS and grants: 001300.
 
 CREATE TABLE sales.sales_metrics (
     id UUID NOT NULL DEFAULT pg_catalog.gen_random_uuid(),
@@ -19,20 +20,22 @@ CREATE TABLE sales.sales_metrics (
     created_by UUID NOT NULL,
     updated_by UUID NOT NULL,
     CONSTRAINT sales_metrics_pkey PRIMARY KEY (id),
+    -- Tenant-leading key: serves the RLS predicate and keyset pagination by id (UUIDv7),
+    -- and is what the same-tenant foreign keys (tenant_id, X) reference.
+    CONSTRAINT uq_sales_metrics_tenant_id_id UNIQUE (tenant_id, id),
     CONSTRAINT uq_sales_metrics_tenant_id_metric_date_period_type
         UNIQUE (tenant_id, metric_date, period_type),
     CONSTRAINT fk_sales_metrics_tenant_id FOREIGN KEY (tenant_id)
         REFERENCES auth.tenants (id) ON DELETE CASCADE,
-    CONSTRAINT fk_sales_metrics_created_by FOREIGN KEY (created_by) REFERENCES auth.users (id),
-    CONSTRAINT fk_sales_metrics_updated_by FOREIGN KEY (updated_by) REFERENCES auth.users (id),
+    CONSTRAINT fk_sales_metrics_created_by FOREIGN KEY (tenant_id, created_by)
+        REFERENCES auth.users (tenant_id, id),
+    CONSTRAINT fk_sales_metrics_updated_by FOREIGN KEY (tenant_id, updated_by)
+        REFERENCES auth.users (tenant_id, id),
     CONSTRAINT chk_sales_metrics_period_type_valid
         CHECK (period_type IN ('daily', 'weekly', 'monthly', 'quarterly', 'yearly')),
     CONSTRAINT chk_sales_metrics_win_rate_range CHECK (win_rate >= 0 AND win_rate <= 100),
     CONSTRAINT chk_sales_metrics_churn_rate_range CHECK (churn_rate >= 0 AND churn_rate <= 100)
 );
-
--- Tenant-leading index: the RLS predicate and keyset pagination by id (UUIDv7).
-CREATE INDEX idx_sales_metrics_tenant_id ON sales.sales_metrics (tenant_id, id);
 
 CREATE TRIGGER trg_sales_metrics_updated_at
     BEFORE UPDATE ON sales.sales_metrics
@@ -61,10 +64,14 @@ CREATE TABLE sales.customers (
     updated_by UUID NOT NULL,
     deleted_at TIMESTAMP WITH TIME ZONE,
     CONSTRAINT customers_pkey PRIMARY KEY (id),
+    -- Tenant-leading key: RLS predicate, keyset pagination, same-tenant FK target.
+    CONSTRAINT uq_customers_tenant_id_id UNIQUE (tenant_id, id),
     CONSTRAINT fk_customers_tenant_id FOREIGN KEY (tenant_id)
         REFERENCES auth.tenants (id) ON DELETE CASCADE,
-    CONSTRAINT fk_customers_created_by FOREIGN KEY (created_by) REFERENCES auth.users (id),
-    CONSTRAINT fk_customers_updated_by FOREIGN KEY (updated_by) REFERENCES auth.users (id),
+    CONSTRAINT fk_customers_created_by FOREIGN KEY (tenant_id, created_by)
+        REFERENCES auth.users (tenant_id, id),
+    CONSTRAINT fk_customers_updated_by FOREIGN KEY (tenant_id, updated_by)
+        REFERENCES auth.users (tenant_id, id),
     CONSTRAINT chk_customers_contact_email_format
         CHECK (contact_email ~* '^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$'),
     CONSTRAINT chk_customers_contact_phone_format
@@ -77,7 +84,6 @@ CREATE TABLE sales.customers (
         CHECK (status IN ('active', 'inactive', 'churned', 'prospect'))
 );
 
-CREATE INDEX idx_customers_tenant_id ON sales.customers (tenant_id, id);
 -- Repository filters: customers by status and by territory within a tenant.
 CREATE INDEX idx_customers_tenant_status ON sales.customers (tenant_id, status);
 CREATE INDEX idx_customers_tenant_territory ON sales.customers (tenant_id, territory);
@@ -105,13 +111,18 @@ CREATE TABLE sales.sales_pipeline (
     created_by UUID NOT NULL,
     updated_by UUID NOT NULL,
     CONSTRAINT sales_pipeline_pkey PRIMARY KEY (id),
+    -- Tenant-leading key: RLS predicate, keyset pagination, same-tenant FK target.
+    CONSTRAINT uq_sales_pipeline_tenant_id_id UNIQUE (tenant_id, id),
     CONSTRAINT fk_sales_pipeline_tenant_id FOREIGN KEY (tenant_id)
         REFERENCES auth.tenants (id) ON DELETE CASCADE,
-    CONSTRAINT fk_sales_pipeline_customer_id FOREIGN KEY (customer_id)
-        REFERENCES sales.customers (id),
-    CONSTRAINT fk_sales_pipeline_sales_rep FOREIGN KEY (sales_rep) REFERENCES auth.users (id),
-    CONSTRAINT fk_sales_pipeline_created_by FOREIGN KEY (created_by) REFERENCES auth.users (id),
-    CONSTRAINT fk_sales_pipeline_updated_by FOREIGN KEY (updated_by) REFERENCES auth.users (id),
+    CONSTRAINT fk_sales_pipeline_customer_id FOREIGN KEY (tenant_id, customer_id)
+        REFERENCES sales.customers (tenant_id, id),
+    CONSTRAINT fk_sales_pipeline_sales_rep FOREIGN KEY (tenant_id, sales_rep)
+        REFERENCES auth.users (tenant_id, id),
+    CONSTRAINT fk_sales_pipeline_created_by FOREIGN KEY (tenant_id, created_by)
+        REFERENCES auth.users (tenant_id, id),
+    CONSTRAINT fk_sales_pipeline_updated_by FOREIGN KEY (tenant_id, updated_by)
+        REFERENCES auth.users (tenant_id, id),
     CONSTRAINT chk_sales_pipeline_stage_valid
         CHECK (stage IN ('lead', 'qualified', 'proposal', 'negotiation', 'closed_won', 'closed_lost')),
     CONSTRAINT chk_sales_pipeline_value_positive CHECK (value > 0),
@@ -121,7 +132,6 @@ CREATE TABLE sales.sales_pipeline (
         CHECK (status IN ('open', 'closed_won', 'closed_lost', 'on_hold'))
 );
 
-CREATE INDEX idx_sales_pipeline_tenant_id ON sales.sales_pipeline (tenant_id, id);
 -- Repository filters: by stage, by sales rep, by expected close date within a tenant
 -- (the spec's idx_sales_pipeline_stage_date does not lead with tenant_id).
 CREATE INDEX idx_sales_pipeline_tenant_stage ON sales.sales_pipeline (tenant_id, stage);

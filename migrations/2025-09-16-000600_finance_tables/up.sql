@@ -1,6 +1,7 @@
 -- finance: finance_metrics, budget_plans, expense_transactions (the spec's columns and
 -- rules, constraints named). Columns too narrow for normal values are widened in
--- 001200. RLS and grants: 001300.
+-- 001200. References to other tenant tables are same-tenant composite FKs,
+-- (tenant_id, X) -> (tenant_id, id) (see 000400). RLS and grants: 001300.
 
 CREATE TABLE finance.finance_metrics (
     id UUID NOT NULL DEFAULT pg_catalog.gen_random_uuid(),
@@ -25,18 +26,20 @@ CREATE TABLE finance.finance_metrics (
     created_by UUID NOT NULL,
     updated_by UUID NOT NULL,
     CONSTRAINT finance_metrics_pkey PRIMARY KEY (id),
+    -- Tenant-leading key: serves the RLS predicate and keyset pagination by id (UUIDv7),
+    -- and is what the same-tenant foreign keys (tenant_id, X) reference.
+    CONSTRAINT uq_finance_metrics_tenant_id_id UNIQUE (tenant_id, id),
     CONSTRAINT uq_finance_metrics_tenant_id_metric_date_period_type
         UNIQUE (tenant_id, metric_date, period_type),
     CONSTRAINT fk_finance_metrics_tenant_id FOREIGN KEY (tenant_id)
         REFERENCES auth.tenants (id) ON DELETE CASCADE,
-    CONSTRAINT fk_finance_metrics_created_by FOREIGN KEY (created_by) REFERENCES auth.users (id),
-    CONSTRAINT fk_finance_metrics_updated_by FOREIGN KEY (updated_by) REFERENCES auth.users (id),
+    CONSTRAINT fk_finance_metrics_created_by FOREIGN KEY (tenant_id, created_by)
+        REFERENCES auth.users (tenant_id, id),
+    CONSTRAINT fk_finance_metrics_updated_by FOREIGN KEY (tenant_id, updated_by)
+        REFERENCES auth.users (tenant_id, id),
     CONSTRAINT chk_finance_metrics_period_type_valid
         CHECK (period_type IN ('daily', 'weekly', 'monthly', 'quarterly', 'yearly'))
 );
-
--- Tenant-leading index: the RLS predicate and keyset pagination by id (UUIDv7).
-CREATE INDEX idx_finance_metrics_tenant_id ON finance.finance_metrics (tenant_id, id);
 
 CREATE TRIGGER trg_finance_metrics_updated_at
     BEFORE UPDATE ON finance.finance_metrics
@@ -62,16 +65,18 @@ CREATE TABLE finance.budget_plans (
     created_by UUID NOT NULL,
     updated_by UUID NOT NULL,
     CONSTRAINT budget_plans_pkey PRIMARY KEY (id),
+    -- Tenant-leading key: RLS predicate, keyset pagination, same-tenant FK target.
+    CONSTRAINT uq_budget_plans_tenant_id_id UNIQUE (tenant_id, id),
     CONSTRAINT fk_budget_plans_tenant_id FOREIGN KEY (tenant_id)
         REFERENCES auth.tenants (id) ON DELETE CASCADE,
-    CONSTRAINT fk_budget_plans_created_by FOREIGN KEY (created_by) REFERENCES auth.users (id),
-    CONSTRAINT fk_budget_plans_updated_by FOREIGN KEY (updated_by) REFERENCES auth.users (id),
+    CONSTRAINT fk_budget_plans_created_by FOREIGN KEY (tenant_id, created_by)
+        REFERENCES auth.users (tenant_id, id),
+    CONSTRAINT fk_budget_plans_updated_by FOREIGN KEY (tenant_id, updated_by)
+        REFERENCES auth.users (tenant_id, id),
     CONSTRAINT chk_budget_plans_planned_amount_positive CHECK (planned_amount > 0),
     CONSTRAINT chk_budget_plans_period_end_after_start CHECK (period_end > period_start),
     CONSTRAINT chk_budget_plans_status_valid CHECK (status IN ('active', 'locked', 'archived'))
 );
-
-CREATE INDEX idx_budget_plans_tenant_id ON finance.budget_plans (tenant_id, id);
 
 CREATE TRIGGER trg_budget_plans_updated_at
     BEFORE UPDATE ON finance.budget_plans
@@ -100,23 +105,24 @@ CREATE TABLE finance.expense_transactions (
     created_by UUID NOT NULL,
     updated_by UUID NOT NULL,
     CONSTRAINT expense_transactions_pkey PRIMARY KEY (id),
+    -- Tenant-leading key: RLS predicate, keyset pagination, same-tenant FK target.
+    CONSTRAINT uq_expense_transactions_tenant_id_id UNIQUE (tenant_id, id),
     CONSTRAINT fk_expense_transactions_tenant_id FOREIGN KEY (tenant_id)
         REFERENCES auth.tenants (id) ON DELETE CASCADE,
-    CONSTRAINT fk_expense_transactions_employee_id FOREIGN KEY (employee_id)
-        REFERENCES auth.users (id),
-    CONSTRAINT fk_expense_transactions_approved_by FOREIGN KEY (approved_by)
-        REFERENCES auth.users (id),
-    CONSTRAINT fk_expense_transactions_created_by FOREIGN KEY (created_by)
-        REFERENCES auth.users (id),
-    CONSTRAINT fk_expense_transactions_updated_by FOREIGN KEY (updated_by)
-        REFERENCES auth.users (id),
+    CONSTRAINT fk_expense_transactions_employee_id FOREIGN KEY (tenant_id, employee_id)
+        REFERENCES auth.users (tenant_id, id),
+    CONSTRAINT fk_expense_transactions_approved_by FOREIGN KEY (tenant_id, approved_by)
+        REFERENCES auth.users (tenant_id, id),
+    CONSTRAINT fk_expense_transactions_created_by FOREIGN KEY (tenant_id, created_by)
+        REFERENCES auth.users (tenant_id, id),
+    CONSTRAINT fk_expense_transactions_updated_by FOREIGN KEY (tenant_id, updated_by)
+        REFERENCES auth.users (tenant_id, id),
     CONSTRAINT chk_expense_transactions_amount_positive CHECK (amount > 0),
     CONSTRAINT chk_expense_transactions_currency_format CHECK (currency ~ '^[A-Z]{3}$'),
     CONSTRAINT chk_expense_transactions_approval_status_valid
         CHECK (approval_status IN ('pending', 'approved', 'rejected', 'cancelled'))
 );
 
-CREATE INDEX idx_expense_transactions_tenant_id ON finance.expense_transactions (tenant_id, id);
 -- Repository filters: expenses by category and by employee within a tenant.
 CREATE INDEX idx_expense_transactions_tenant_category
     ON finance.expense_transactions (tenant_id, category);

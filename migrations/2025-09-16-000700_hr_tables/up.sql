@@ -1,6 +1,7 @@
 -- hr: hr_metrics, employees, recruitment_pipeline (the spec's columns and rules,
 -- constraints named). employees.salary is BYTEA, not DECIMAL(12,2): see its comment.
--- RLS and grants: 001300.
+-- References to other tenant tables are same-tenant composite FKs,
+-- (tenant_id, X) -> (tenant_id, id) (see 000400). RLS and grants: 001300.
 
 CREATE TABLE hr.hr_metrics (
     id UUID NOT NULL DEFAULT pg_catalog.gen_random_uuid(),
@@ -23,12 +24,17 @@ CREATE TABLE hr.hr_metrics (
     created_by UUID NOT NULL,
     updated_by UUID NOT NULL,
     CONSTRAINT hr_metrics_pkey PRIMARY KEY (id),
+    -- Tenant-leading key: serves the RLS predicate and keyset pagination by id (UUIDv7),
+    -- and is what the same-tenant foreign keys (tenant_id, X) reference.
+    CONSTRAINT uq_hr_metrics_tenant_id_id UNIQUE (tenant_id, id),
     CONSTRAINT uq_hr_metrics_tenant_id_metric_date_period_type
         UNIQUE (tenant_id, metric_date, period_type),
     CONSTRAINT fk_hr_metrics_tenant_id FOREIGN KEY (tenant_id)
         REFERENCES auth.tenants (id) ON DELETE CASCADE,
-    CONSTRAINT fk_hr_metrics_created_by FOREIGN KEY (created_by) REFERENCES auth.users (id),
-    CONSTRAINT fk_hr_metrics_updated_by FOREIGN KEY (updated_by) REFERENCES auth.users (id),
+    CONSTRAINT fk_hr_metrics_created_by FOREIGN KEY (tenant_id, created_by)
+        REFERENCES auth.users (tenant_id, id),
+    CONSTRAINT fk_hr_metrics_updated_by FOREIGN KEY (tenant_id, updated_by)
+        REFERENCES auth.users (tenant_id, id),
     CONSTRAINT chk_hr_metrics_period_type_valid
         CHECK (period_type IN ('daily', 'weekly', 'monthly', 'quarterly', 'yearly')),
     CONSTRAINT chk_hr_metrics_turnover_rate_non_negative CHECK (turnover_rate >= 0),
@@ -39,9 +45,6 @@ CREATE TABLE hr.hr_metrics (
     CONSTRAINT chk_hr_metrics_absenteeism_rate_range
         CHECK (absenteeism_rate >= 0 AND absenteeism_rate <= 100)
 );
-
--- Tenant-leading index: the RLS predicate and keyset pagination by id (UUIDv7).
-CREATE INDEX idx_hr_metrics_tenant_id ON hr.hr_metrics (tenant_id, id);
 
 CREATE TRIGGER trg_hr_metrics_updated_at
     BEFORE UPDATE ON hr.hr_metrics
@@ -76,13 +79,19 @@ CREATE TABLE hr.employees (
     updated_by UUID NOT NULL,
     deleted_at TIMESTAMP WITH TIME ZONE,
     CONSTRAINT employees_pkey PRIMARY KEY (id),
+    -- Tenant-leading key: RLS predicate, keyset pagination, same-tenant FK target.
+    CONSTRAINT uq_employees_tenant_id_id UNIQUE (tenant_id, id),
     CONSTRAINT uq_employees_tenant_id_employee_id UNIQUE (tenant_id, employee_id),
     CONSTRAINT fk_employees_tenant_id FOREIGN KEY (tenant_id)
         REFERENCES auth.tenants (id) ON DELETE CASCADE,
-    CONSTRAINT fk_employees_user_id FOREIGN KEY (user_id) REFERENCES auth.users (id),
-    CONSTRAINT fk_employees_manager_id FOREIGN KEY (manager_id) REFERENCES hr.employees (id),
-    CONSTRAINT fk_employees_created_by FOREIGN KEY (created_by) REFERENCES auth.users (id),
-    CONSTRAINT fk_employees_updated_by FOREIGN KEY (updated_by) REFERENCES auth.users (id),
+    CONSTRAINT fk_employees_user_id FOREIGN KEY (tenant_id, user_id)
+        REFERENCES auth.users (tenant_id, id),
+    CONSTRAINT fk_employees_manager_id FOREIGN KEY (tenant_id, manager_id)
+        REFERENCES hr.employees (tenant_id, id),
+    CONSTRAINT fk_employees_created_by FOREIGN KEY (tenant_id, created_by)
+        REFERENCES auth.users (tenant_id, id),
+    CONSTRAINT fk_employees_updated_by FOREIGN KEY (tenant_id, updated_by)
+        REFERENCES auth.users (tenant_id, id),
     CONSTRAINT chk_employees_email_format
         CHECK (email ~* '^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$'),
     CONSTRAINT chk_employees_phone_format CHECK (phone ~* '^\+[1-9]\d{1,14}$'),
@@ -94,7 +103,6 @@ CREATE TABLE hr.employees (
         CHECK (performance_rating >= 1 AND performance_rating <= 5)
 );
 
-CREATE INDEX idx_employees_tenant_id ON hr.employees (tenant_id, id);
 -- Repository filters: employees by department and by manager within a tenant.
 CREATE INDEX idx_employees_tenant_department ON hr.employees (tenant_id, department);
 CREATE INDEX idx_employees_tenant_manager_id ON hr.employees (tenant_id, manager_id);
@@ -131,16 +139,18 @@ CREATE TABLE hr.recruitment_pipeline (
     created_by UUID NOT NULL,
     updated_by UUID NOT NULL,
     CONSTRAINT recruitment_pipeline_pkey PRIMARY KEY (id),
+    -- Tenant-leading key: RLS predicate, keyset pagination, same-tenant FK target.
+    CONSTRAINT uq_recruitment_pipeline_tenant_id_id UNIQUE (tenant_id, id),
     CONSTRAINT fk_recruitment_pipeline_tenant_id FOREIGN KEY (tenant_id)
         REFERENCES auth.tenants (id) ON DELETE CASCADE,
-    CONSTRAINT fk_recruitment_pipeline_recruiter_id FOREIGN KEY (recruiter_id)
-        REFERENCES auth.users (id),
-    CONSTRAINT fk_recruitment_pipeline_hiring_manager_id FOREIGN KEY (hiring_manager_id)
-        REFERENCES hr.employees (id),
-    CONSTRAINT fk_recruitment_pipeline_created_by FOREIGN KEY (created_by)
-        REFERENCES auth.users (id),
-    CONSTRAINT fk_recruitment_pipeline_updated_by FOREIGN KEY (updated_by)
-        REFERENCES auth.users (id),
+    CONSTRAINT fk_recruitment_pipeline_recruiter_id FOREIGN KEY (tenant_id, recruiter_id)
+        REFERENCES auth.users (tenant_id, id),
+    CONSTRAINT fk_recruitment_pipeline_hiring_manager_id FOREIGN KEY (tenant_id, hiring_manager_id)
+        REFERENCES hr.employees (tenant_id, id),
+    CONSTRAINT fk_recruitment_pipeline_created_by FOREIGN KEY (tenant_id, created_by)
+        REFERENCES auth.users (tenant_id, id),
+    CONSTRAINT fk_recruitment_pipeline_updated_by FOREIGN KEY (tenant_id, updated_by)
+        REFERENCES auth.users (tenant_id, id),
     CONSTRAINT chk_recruitment_pipeline_candidate_email_format
         CHECK (candidate_email ~* '^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$'),
     CONSTRAINT chk_recruitment_pipeline_candidate_phone_format
@@ -150,8 +160,6 @@ CREATE TABLE hr.recruitment_pipeline (
     CONSTRAINT chk_recruitment_pipeline_status_valid
         CHECK (status IN ('active', 'hired', 'rejected', 'withdrawn'))
 );
-
-CREATE INDEX idx_recruitment_pipeline_tenant_id ON hr.recruitment_pipeline (tenant_id, id);
 
 CREATE TRIGGER trg_recruitment_pipeline_updated_at
     BEFORE UPDATE ON hr.recruitment_pipeline

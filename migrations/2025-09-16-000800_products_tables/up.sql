@@ -1,6 +1,8 @@
 -- products: products, inventory_levels, product_performance (the spec's columns and
 -- rules, constraints named). inventory_levels also enforces its derived stock values.
--- Columns too narrow for normal values are widened in 001200. RLS and grants: 001300.
+-- Columns too narrow for normal values are widened in 001200. References to other
+-- tenant tables are same-tenant composite FKs, (tenant_id, X) -> (tenant_id, id)
+-- (see 000400). RLS and grants: 001300.
 
 CREATE TABLE products.products (
     id UUID NOT NULL DEFAULT pg_catalog.gen_random_uuid(),
@@ -27,11 +29,16 @@ CREATE TABLE products.products (
     updated_by UUID NOT NULL,
     deleted_at TIMESTAMP WITH TIME ZONE,
     CONSTRAINT products_pkey PRIMARY KEY (id),
+    -- Tenant-leading key: serves the RLS predicate and keyset pagination by id (UUIDv7),
+    -- and is what the same-tenant foreign keys (tenant_id, X) reference.
+    CONSTRAINT uq_products_tenant_id_id UNIQUE (tenant_id, id),
     CONSTRAINT uq_products_tenant_id_sku UNIQUE (tenant_id, sku),
     CONSTRAINT fk_products_tenant_id FOREIGN KEY (tenant_id)
         REFERENCES auth.tenants (id) ON DELETE CASCADE,
-    CONSTRAINT fk_products_created_by FOREIGN KEY (created_by) REFERENCES auth.users (id),
-    CONSTRAINT fk_products_updated_by FOREIGN KEY (updated_by) REFERENCES auth.users (id),
+    CONSTRAINT fk_products_created_by FOREIGN KEY (tenant_id, created_by)
+        REFERENCES auth.users (tenant_id, id),
+    CONSTRAINT fk_products_updated_by FOREIGN KEY (tenant_id, updated_by)
+        REFERENCES auth.users (tenant_id, id),
     CONSTRAINT chk_products_lifecycle_stage_valid
         CHECK (lifecycle_stage IN ('development', 'launch', 'growth', 'maturity', 'decline', 'discontinued')),
     CONSTRAINT chk_products_status_valid
@@ -39,8 +46,6 @@ CREATE TABLE products.products (
     CONSTRAINT chk_products_selling_price_above_unit_cost CHECK (selling_price > unit_cost)
 );
 
--- Tenant-leading index: the RLS predicate and keyset pagination by id (UUIDv7).
-CREATE INDEX idx_products_tenant_id ON products.products (tenant_id, id);
 -- Repository filters: products by category and by lifecycle stage within a tenant.
 CREATE INDEX idx_products_tenant_category ON products.products (tenant_id, category);
 CREATE INDEX idx_products_tenant_lifecycle_stage ON products.products (tenant_id, lifecycle_stage);
@@ -68,14 +73,18 @@ CREATE TABLE products.inventory_levels (
     created_by UUID NOT NULL,
     updated_by UUID NOT NULL,
     CONSTRAINT inventory_levels_pkey PRIMARY KEY (id),
+    -- Tenant-leading key: RLS predicate, keyset pagination, same-tenant FK target.
+    CONSTRAINT uq_inventory_levels_tenant_id_id UNIQUE (tenant_id, id),
     CONSTRAINT uq_inventory_levels_tenant_id_product_id_warehouse_location
         UNIQUE (tenant_id, product_id, warehouse_location),
     CONSTRAINT fk_inventory_levels_tenant_id FOREIGN KEY (tenant_id)
         REFERENCES auth.tenants (id) ON DELETE CASCADE,
-    CONSTRAINT fk_inventory_levels_product_id FOREIGN KEY (product_id)
-        REFERENCES products.products (id),
-    CONSTRAINT fk_inventory_levels_created_by FOREIGN KEY (created_by) REFERENCES auth.users (id),
-    CONSTRAINT fk_inventory_levels_updated_by FOREIGN KEY (updated_by) REFERENCES auth.users (id),
+    CONSTRAINT fk_inventory_levels_product_id FOREIGN KEY (tenant_id, product_id)
+        REFERENCES products.products (tenant_id, id),
+    CONSTRAINT fk_inventory_levels_created_by FOREIGN KEY (tenant_id, created_by)
+        REFERENCES auth.users (tenant_id, id),
+    CONSTRAINT fk_inventory_levels_updated_by FOREIGN KEY (tenant_id, updated_by)
+        REFERENCES auth.users (tenant_id, id),
     CONSTRAINT chk_inventory_levels_current_stock_non_negative CHECK (current_stock >= 0),
     CONSTRAINT chk_inventory_levels_reserved_stock_non_negative CHECK (reserved_stock >= 0),
     CONSTRAINT chk_inventory_levels_available_stock_non_negative CHECK (available_stock >= 0),
@@ -90,9 +99,10 @@ CREATE TABLE products.inventory_levels (
         CHECK (available_stock = current_stock - reserved_stock)
 );
 
-CREATE INDEX idx_inventory_levels_tenant_id ON products.inventory_levels (tenant_id, id);
--- product_id (FK, joins, purge checks) is served by the spec's
--- idx_inventory_product_location (product_id, warehouse_location): no extra index.
+-- (tenant_id, product_id) (FK, joins, purge checks) is served by
+-- uq_inventory_levels_tenant_id_product_id_warehouse_location, and product_id alone by
+-- the spec's idx_inventory_product_location (product_id, warehouse_location): no
+-- extra index.
 
 CREATE TRIGGER trg_inventory_levels_updated_at
     BEFORE UPDATE ON products.inventory_levels
@@ -117,17 +127,19 @@ CREATE TABLE products.product_performance (
     created_by UUID NOT NULL,
     updated_by UUID NOT NULL,
     CONSTRAINT product_performance_pkey PRIMARY KEY (id),
+    -- Tenant-leading key: RLS predicate, keyset pagination, same-tenant FK target.
+    CONSTRAINT uq_product_performance_tenant_id_id UNIQUE (tenant_id, id),
     -- uq_{table}_{columns} spelled out would be 67 characters, over PostgreSQL's 63.
     CONSTRAINT uq_product_performance_tenant_product_date_period
         UNIQUE (tenant_id, product_id, metric_date, period_type),
     CONSTRAINT fk_product_performance_tenant_id FOREIGN KEY (tenant_id)
         REFERENCES auth.tenants (id) ON DELETE CASCADE,
-    CONSTRAINT fk_product_performance_product_id FOREIGN KEY (product_id)
-        REFERENCES products.products (id),
-    CONSTRAINT fk_product_performance_created_by FOREIGN KEY (created_by)
-        REFERENCES auth.users (id),
-    CONSTRAINT fk_product_performance_updated_by FOREIGN KEY (updated_by)
-        REFERENCES auth.users (id),
+    CONSTRAINT fk_product_performance_product_id FOREIGN KEY (tenant_id, product_id)
+        REFERENCES products.products (tenant_id, id),
+    CONSTRAINT fk_product_performance_created_by FOREIGN KEY (tenant_id, created_by)
+        REFERENCES auth.users (tenant_id, id),
+    CONSTRAINT fk_product_performance_updated_by FOREIGN KEY (tenant_id, updated_by)
+        REFERENCES auth.users (tenant_id, id),
     CONSTRAINT chk_product_performance_period_type_valid
         CHECK (period_type IN ('daily', 'weekly', 'monthly', 'quarterly', 'yearly')),
     CONSTRAINT chk_product_performance_units_sold_non_negative CHECK (units_sold >= 0),
@@ -136,9 +148,9 @@ CREATE TABLE products.product_performance (
         CHECK (customer_rating >= 1 AND customer_rating <= 5)
 );
 
-CREATE INDEX idx_product_performance_tenant_id ON products.product_performance (tenant_id, id);
--- product_id is served by the spec's idx_product_performance_date
--- (product_id, metric_date DESC): no extra index.
+-- (tenant_id, product_id) (FK, purge checks) is served by
+-- uq_product_performance_tenant_product_date_period, and product_id alone by the
+-- spec's idx_product_performance_date (product_id, metric_date DESC): no extra index.
 
 CREATE TRIGGER trg_product_performance_updated_at
     BEFORE UPDATE ON products.product_performance

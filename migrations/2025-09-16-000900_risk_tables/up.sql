@@ -1,5 +1,7 @@
 -- risk: risk_assessments, compliance_records (the spec's columns and rules,
--- constraints named). audit_logs, partitioned, is 001000. RLS and grants: 001300.
+-- constraints named). audit_logs, partitioned, is 001000. References to other tenant
+-- tables are same-tenant composite FKs, (tenant_id, X) -> (tenant_id, id) (see 000400).
+-- RLS and grants: 001300.
 
 CREATE TABLE risk.risk_assessments (
     id UUID NOT NULL DEFAULT pg_catalog.gen_random_uuid(),
@@ -22,11 +24,17 @@ CREATE TABLE risk.risk_assessments (
     created_by UUID NOT NULL,
     updated_by UUID NOT NULL,
     CONSTRAINT risk_assessments_pkey PRIMARY KEY (id),
+    -- Tenant-leading key: serves the RLS predicate and keyset pagination by id (UUIDv7),
+    -- and is what the same-tenant foreign keys (tenant_id, X) reference.
+    CONSTRAINT uq_risk_assessments_tenant_id_id UNIQUE (tenant_id, id),
     CONSTRAINT fk_risk_assessments_tenant_id FOREIGN KEY (tenant_id)
         REFERENCES auth.tenants (id) ON DELETE CASCADE,
-    CONSTRAINT fk_risk_assessments_owner_id FOREIGN KEY (owner_id) REFERENCES hr.employees (id),
-    CONSTRAINT fk_risk_assessments_created_by FOREIGN KEY (created_by) REFERENCES auth.users (id),
-    CONSTRAINT fk_risk_assessments_updated_by FOREIGN KEY (updated_by) REFERENCES auth.users (id),
+    CONSTRAINT fk_risk_assessments_owner_id FOREIGN KEY (tenant_id, owner_id)
+        REFERENCES hr.employees (tenant_id, id),
+    CONSTRAINT fk_risk_assessments_created_by FOREIGN KEY (tenant_id, created_by)
+        REFERENCES auth.users (tenant_id, id),
+    CONSTRAINT fk_risk_assessments_updated_by FOREIGN KEY (tenant_id, updated_by)
+        REFERENCES auth.users (tenant_id, id),
     CONSTRAINT chk_risk_assessments_likelihood_range CHECK (likelihood >= 1 AND likelihood <= 5),
     CONSTRAINT chk_risk_assessments_impact_range CHECK (impact >= 1 AND impact <= 5),
     CONSTRAINT chk_risk_assessments_risk_score_range CHECK (risk_score >= 1 AND risk_score <= 25),
@@ -47,8 +55,6 @@ CREATE TABLE risk.risk_assessments (
                             END)
 );
 
--- Tenant-leading index: the RLS predicate and keyset pagination by id (UUIDv7).
-CREATE INDEX idx_risk_assessments_tenant_id ON risk.risk_assessments (tenant_id, id);
 -- Repository filters: risks by level and by next review date within a tenant (the
 -- spec's idx_risk_assessments_level_review does not lead with tenant_id).
 CREATE INDEX idx_risk_assessments_tenant_risk_level ON risk.risk_assessments (tenant_id, risk_level);
@@ -77,19 +83,20 @@ CREATE TABLE risk.compliance_records (
     created_by UUID NOT NULL,
     updated_by UUID NOT NULL,
     CONSTRAINT compliance_records_pkey PRIMARY KEY (id),
+    -- Tenant-leading key: RLS predicate, keyset pagination, same-tenant FK target.
+    CONSTRAINT uq_compliance_records_tenant_id_id UNIQUE (tenant_id, id),
     CONSTRAINT fk_compliance_records_tenant_id FOREIGN KEY (tenant_id)
         REFERENCES auth.tenants (id) ON DELETE CASCADE,
-    CONSTRAINT fk_compliance_records_responsible_party FOREIGN KEY (responsible_party)
-        REFERENCES hr.employees (id),
-    CONSTRAINT fk_compliance_records_created_by FOREIGN KEY (created_by)
-        REFERENCES auth.users (id),
-    CONSTRAINT fk_compliance_records_updated_by FOREIGN KEY (updated_by)
-        REFERENCES auth.users (id),
+    CONSTRAINT fk_compliance_records_responsible_party FOREIGN KEY (tenant_id, responsible_party)
+        REFERENCES hr.employees (tenant_id, id),
+    CONSTRAINT fk_compliance_records_created_by FOREIGN KEY (tenant_id, created_by)
+        REFERENCES auth.users (tenant_id, id),
+    CONSTRAINT fk_compliance_records_updated_by FOREIGN KEY (tenant_id, updated_by)
+        REFERENCES auth.users (tenant_id, id),
     CONSTRAINT chk_compliance_records_compliance_status_valid
         CHECK (compliance_status IN ('compliant', 'non_compliant', 'in_progress', 'not_applicable'))
 );
 
-CREATE INDEX idx_compliance_records_tenant_id ON risk.compliance_records (tenant_id, id);
 -- Repository filters: records by status and by deadline within a tenant.
 CREATE INDEX idx_compliance_records_tenant_compliance_status
     ON risk.compliance_records (tenant_id, compliance_status);

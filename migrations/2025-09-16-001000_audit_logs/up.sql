@@ -7,6 +7,10 @@
 -- a month is created later, its rows are moved out of the default partition.
 -- Partitions are reached only through the parent: the application roles hold no
 -- privilege on them, so the parent's row-level security (001300) is the only path.
+--
+-- user_id references auth.users by (tenant_id, id): the actor must belong to the row's
+-- tenant. No UNIQUE (tenant_id, id) here: nothing references audit rows, and a unique
+-- constraint of a partitioned table would have to include "timestamp".
 
 CREATE TABLE risk.audit_logs (
     id UUID NOT NULL DEFAULT pg_catalog.gen_random_uuid(),
@@ -25,8 +29,12 @@ CREATE TABLE risk.audit_logs (
     CONSTRAINT audit_logs_pkey PRIMARY KEY (id, "timestamp"),
     CONSTRAINT fk_audit_logs_tenant_id FOREIGN KEY (tenant_id)
         REFERENCES auth.tenants (id) ON DELETE CASCADE,
-    CONSTRAINT fk_audit_logs_user_id FOREIGN KEY (user_id)
-        REFERENCES auth.users (id) ON DELETE SET NULL,
+    -- Same tenant, like every reference between tenant tables (see 000400). Deleting
+    -- the user nulls user_id only: a plain SET NULL would null tenant_id as well.
+    -- MATCH SIMPLE: a row without tenant_id (a platform event; application_user cannot
+    -- write one) is not checked at all, so the platform path must write a real user_id.
+    CONSTRAINT fk_audit_logs_user_id FOREIGN KEY (tenant_id, user_id)
+        REFERENCES auth.users (tenant_id, id) ON DELETE SET NULL (user_id),
     CONSTRAINT chk_audit_logs_severity_valid
         CHECK (severity IN ('debug', 'info', 'warning', 'error', 'critical'))
 ) PARTITION BY RANGE ("timestamp");
