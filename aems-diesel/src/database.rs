@@ -1,0 +1,168 @@
+//! The entry point: a pool of connections to one A-EMS database.
+
+use std::sync::Arc;
+
+use diesel::connection::CacheSize;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use futures_util::FutureExt;
+
+use aems_core::UserId;
+
+use crate::config::DatabaseConfig;
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::migrations::{self, MigrationReport};
+use crate::unit_of_work::{OneShot, PlatformWork, UnitOfWork};
+
+/// A pooled connection, as handed out by [`Database`].
+pub(crate) type PooledConnection = Object<AsyncPgConnection>;
+
+/// A pool of connections to one A-EMS database.
+///
+/// Cheap to clone (the pool is shared). All tenant data is reached through a
+/// unit of work opened from it, so no query can run without a tenant.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<AsyncPgConnection>,
+    config: Arc<DatabaseConfig>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("config", &self.config)
+            .field("pool", &self.pool.status())
+            .finish()
+    }
+}
+
+impl Database {
+    /// Builds the pool. No connection is opened until one is needed.
+    pub fn new(config: DatabaseConfig) -> Result<Self> {
+        if config.max_connections == 0 {
+            return Err(Error::Config("max_connections must be at least 1".into()));
+        }
+        let statement_cache = config.statement_cache;
+        let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
+        // `Verified` would send `SELECT 1` before every unit of work: a round trip
+        // each time. A unit of work that does not finish cleanly removes its
+        // connection from the pool instead (see `unit_of_work`), so a connection
+        // coming back to the pool is always idle and outside a transaction.
+        manager_config.recycling_method = RecyclingMethod::Fast;
+        manager_config.custom_setup = Box::new(move |url| {
+            async move {
+                let mut conn = AsyncPgConnection::establish(url).await?;
+                if !statement_cache {
+                    conn.set_prepared_statement_cache_size(CacheSize::Disabled);
+                }
+                Ok(conn)
+            }
+            .boxed()
+        });
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
+            &config.url,
+            manager_config,
+        );
+        let pool = Pool::builder(manager)
+            .max_size(config.max_connections)
+            .wait_timeout(Some(config.acquire_timeout))
+            .create_timeout(Some(config.connect_timeout))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the connection pool: {e}")))?;
+        Ok(Self {
+            pool,
+            config: Arc::new(config),
+        })
+    }
+
+    /// Builds the pool and opens one connection to check the server answers.
+    pub async fn connect(config: DatabaseConfig) -> Result<Self> {
+        let db = Self::new(config)?;
+        drop(db.acquire().await?);
+        Ok(db)
+    }
+
+    /// Builds the pool from [`DatabaseConfig::from_env`].
+    pub fn from_env() -> Result<Self> {
+        Self::new(DatabaseConfig::from_env()?)
+    }
+
+    /// Runs the embedded migrations with this database's URL (which must then
+    /// be the schema owner's). See [`migrations::run`].
+    pub async fn migrate(&self) -> Result<MigrationReport> {
+        migrations::run(&self.config.url).await
+    }
+
+    /// The configuration this database was built from.
+    pub fn config(&self) -> &DatabaseConfig {
+        &self.config
+    }
+
+    /// Connections open and idle, for metrics.
+    pub fn pool_status(&self) -> deadpool::Status {
+        self.pool.status()
+    }
+
+    /// Opens a unit of work for `ctx`: one transaction over several statements.
+    /// Nothing is sent until its first statement, which carries the `BEGIN` and
+    /// the context with it.
+    pub async fn unit_of_work(&self, ctx: &Context) -> Result<UnitOfWork> {
+        Ok(UnitOfWork::new(self.acquire().await?, ctx.clone()))
+    }
+
+    /// Runs `work` in a unit of work: committed when it returns `Ok`, rolled
+    /// back when it returns `Err` (or panics, or its future is dropped).
+    ///
+    /// ```no_run
+    /// # async fn demo(db: aems_diesel::Database, ctx: aems_diesel::Context) -> aems_diesel::Result<()> {
+    /// let n = db
+    ///     .transaction(&ctx, async |uow| {
+    ///         // repositories: uow.customers().create(...).await?; ...
+    ///         Ok(1)
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn transaction<T, F>(&self, ctx: &Context, work: F) -> Result<T>
+    where
+        F: AsyncFnOnce(&mut UnitOfWork) -> Result<T>,
+    {
+        let mut uow = self.unit_of_work(ctx).await?;
+        match work(&mut uow).await {
+            Ok(value) => {
+                uow.commit().await?;
+                Ok(value)
+            }
+            Err(error) => {
+                // The work's own error is what the caller needs; a failed
+                // rollback only means the connection is discarded.
+                let _ = uow.rollback().await;
+                Err(error)
+            }
+        }
+    }
+
+    /// Opens a one-shot executor for `ctx`: every statement is its own
+    /// transaction, sent with its `BEGIN`, context and `COMMIT` in one round trip.
+    pub async fn one_shot(&self, ctx: &Context) -> Result<OneShot> {
+        Ok(OneShot::new(self.acquire().await?, ctx.clone()))
+    }
+
+    /// Opens the explicit cross-tenant path, recording `reason` (required, not
+    /// blank) for the audit trail. See [`PlatformWork`].
+    pub async fn platform(&self, reason: &str, actor: Option<UserId>) -> Result<PlatformWork> {
+        if reason.trim().is_empty() {
+            return Err(Error::Config("cross-tenant work needs a reason".into()));
+        }
+        Ok(PlatformWork::new(self.acquire().await?, reason, actor))
+    }
+
+    pub(crate) async fn acquire(&self) -> Result<PooledConnection> {
+        Ok(self.pool.get().await?)
+    }
+}

@@ -1,0 +1,25 @@
+//! # aems-diesel — the A-EMS database on PostgreSQL with diesel
+//!
+//! * [`Database`]: a pool of connections, built from a [`DatabaseConfig`];
+//! * [`migrations`]: the whole schema, embedded, run safely with [`Database::migrate`];
+//! * [`Error`]: one error type, mapped once from PostgreSQL's error codes;
+//! * `testing` (feature `testing`): a real PostgreSQL for tests — a URL, a
+//!   container, or a throwaway cluster from the local binaries.
+
+mod config;
+mod context;
+mod database;
+mod error;
+pub mod migrations;
+pub mod schema;
+mod unit_of_work;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use config::DatabaseConfig;
+pub use context::Context;
+pub use database::Database;
+pub use error::{Error, Result};
+pub use migrations::MigrationReport;
+pub use unit_of_work::{Executor, OneShot, PlatformWork, Transactional, UnitOfWork};

@@ -1,0 +1,258 @@
+//! A throwaway cluster from the local PostgreSQL binaries.
+//!
+//! Needs nothing but the server binaries (`initdb`, `pg_ctl`, `postgres`): no
+//! Docker engine, no running server. `initdb` refuses to run as root, so when
+//! the tests run as root the cluster belongs to the `postgres` user and every
+//! server command runs through `runuser -u postgres`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::StartedServer;
+use super::watchdog::Plan;
+
+const SUPERUSER: &str = "postgres";
+
+/// Starts a cluster listening on 127.0.0.1 only, with a random superuser password.
+pub(crate) async fn start(run_id: &str) -> Result<StartedServer, String> {
+    let run_id = run_id.to_owned();
+    tokio::task::spawn_blocking(move || start_blocking(&run_id))
+        .await
+        .map_err(|e| format!("the local cluster task failed: {e}"))?
+}
+
+fn start_blocking(run_id: &str) -> Result<StartedServer, String> {
+    let bin = find_bindir()?;
+    let as_postgres = running_as_root();
+    let base = std::env::temp_dir().join(format!("aems-test-pg-{run_id}"));
+    std::fs::create_dir_all(&base).map_err(|e| format!("cannot create {}: {e}", base.display()))?;
+    let cluster = LocalCluster {
+        pg_ctl: bin.join("pg_ctl"),
+        data: base.join("data"),
+        base,
+        as_postgres,
+    };
+    match cluster.init_and_start(&bin) {
+        Ok(address) => Ok(StartedServer {
+            admin: address,
+            maintenance_db: "postgres".into(),
+            keep: Vec::new(),
+            watchdog: Plan::StopLocal {
+                pg_ctl: cluster.pg_ctl.clone(),
+                data_dir: cluster.data.clone(),
+                base_dir: cluster.base.clone(),
+                run_as_postgres: cluster.as_postgres,
+            },
+        }),
+        Err(why) => {
+            cluster.remove();
+            Err(why)
+        }
+    }
+}
+
+struct LocalCluster {
+    pg_ctl: PathBuf,
+    data: PathBuf,
+    base: PathBuf,
+    as_postgres: bool,
+}
+
+impl LocalCluster {
+    fn init_and_start(&self, bin: &Path) -> Result<super::ServerAddress, String> {
+        if self.as_postgres {
+            let (uid, gid) = postgres_user()?;
+            std::os::unix::fs::chown(&self.base, Some(uid), Some(gid))
+                .map_err(|e| format!("cannot give {} to postgres: {e}", self.base.display()))?;
+        }
+        let password = uuid::Uuid::new_v4().simple().to_string();
+        let pwfile = self.base.join("pwfile");
+        std::fs::write(&pwfile, &password)
+            .map_err(|e| format!("cannot write the password file: {e}"))?;
+        if self.as_postgres {
+            let (uid, gid) = postgres_user()?;
+            std::os::unix::fs::chown(&pwfile, Some(uid), Some(gid)).map_err(|e| e.to_string())?;
+        }
+        self.run(
+            Command::new(bin.join("initdb"))
+                .arg("-D")
+                .arg(&self.data)
+                .args([
+                    "-U",
+                    SUPERUSER,
+                    "--auth=scram-sha-256",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                    "-N",
+                ])
+                .arg(format!("--pwfile={}", pwfile.display())),
+            "initdb",
+        )?;
+        let _ = std::fs::remove_file(&pwfile);
+
+        let preload = if bin
+            .parent()
+            .map(|p| p.join("lib/pg_stat_statements.so").exists())
+            .unwrap_or(false)
+        {
+            " -c shared_preload_libraries=pg_stat_statements"
+        } else {
+            ""
+        };
+        // A port chosen by the kernel may be taken again before the server binds
+        // it; try a few.
+        let mut last_error = String::new();
+        for _ in 0..3 {
+            let port = free_port()?;
+            let options = format!(
+                "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='{}' \
+                 -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+                 -c max_connections=300{preload}",
+                self.base.display()
+            );
+            let started = self.run(
+                Command::new(&self.pg_ctl)
+                    .arg("-D")
+                    .arg(&self.data)
+                    .arg("-l")
+                    .arg(self.base.join("server.log"))
+                    .args(["-w", "-t", "60", "-o", &options, "start"]),
+                "pg_ctl start",
+            );
+            match started {
+                Ok(()) => {
+                    return Ok(super::ServerAddress {
+                        host: "127.0.0.1".into(),
+                        port,
+                        user: SUPERUSER.into(),
+                        password,
+                    });
+                }
+                Err(e) => last_error = e,
+            }
+        }
+        Err(last_error)
+    }
+
+    /// Runs a server command, as the postgres user when we are root.
+    fn run(&self, command: &mut Command, what: &str) -> Result<(), String> {
+        let output = if self.as_postgres {
+            let program = command.get_program().to_owned();
+            let args: Vec<_> = command.get_args().map(|a| a.to_owned()).collect();
+            Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(program)
+                .args(args)
+                .current_dir(&self.base)
+                .output()
+        } else {
+            command.current_dir(&self.base).output()
+        }
+        .map_err(|e| format!("cannot run {what}: {e}"))?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            let log = std::fs::read_to_string(self.base.join("server.log")).unwrap_or_default();
+            Err(format!(
+                "{what} failed ({}): {}{}{}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim(),
+                String::from_utf8_lossy(&output.stdout).trim(),
+                if log.is_empty() {
+                    String::new()
+                } else {
+                    format!("\nserver log:\n{log}")
+                }
+            ))
+        }
+    }
+
+    fn remove(&self) {
+        if self.data.join("postmaster.pid").exists() {
+            let _ = self.run(
+                Command::new(&self.pg_ctl).arg("-D").arg(&self.data).args([
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                ]),
+                "pg_ctl stop",
+            );
+        }
+        let _ = std::fs::remove_dir_all(&self.base);
+    }
+}
+
+/// Where `initdb`, `pg_ctl` and `postgres` live: `PATH`, then `pg_config
+/// --bindir`, then the newest `/usr/lib/postgresql/*/bin`.
+fn find_bindir() -> Result<PathBuf, String> {
+    let has_all = |dir: &Path| {
+        ["initdb", "pg_ctl", "postgres"]
+            .iter()
+            .all(|b| dir.join(b).is_file())
+    };
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            if has_all(&dir) {
+                // Debian links the binaries into /usr/local/bin; the real
+                // directory also holds `../lib` with the extensions.
+                let real = std::fs::canonicalize(dir.join("initdb"))
+                    .ok()
+                    .and_then(|p| p.parent().map(Path::to_path_buf))
+                    .filter(|d| has_all(d));
+                return Ok(real.unwrap_or(dir));
+            }
+        }
+    }
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if out.status.success() && has_all(&dir) {
+            return Ok(dir);
+        }
+    }
+    let mut candidates: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let version = entry.file_name().to_string_lossy().parse::<u32>().ok()?;
+            let bin = entry.path().join("bin");
+            has_all(&bin).then_some((version, bin))
+        })
+        .collect();
+    candidates.sort();
+    candidates.pop().map(|(_, bin)| bin).ok_or_else(|| {
+        "no PostgreSQL server binaries (initdb, pg_ctl, postgres) on PATH, through \
+         pg_config --bindir, or under /usr/lib/postgresql/*/bin"
+            .to_owned()
+    })
+}
+
+fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn postgres_user() -> Result<(u32, u32), String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").map_err(|e| e.to_string())?;
+    passwd
+        .lines()
+        .find_map(|line| {
+            let fields: Vec<&str> = line.split(':').collect();
+            (fields.first() == Some(&"postgres") && fields.len() > 3)
+                .then(|| Some((fields[2].parse().ok()?, fields[3].parse().ok()?)))
+                .flatten()
+        })
+        .ok_or_else(|| "running as root, but there is no postgres user to run the server as".into())
+}
+
+fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("cannot find a free port: {e}"))
+}

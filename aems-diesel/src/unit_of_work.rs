@@ -1,0 +1,539 @@
+//! The tenant-scoped transaction every repository runs in — pipelined, so that
+//! tenant isolation costs no extra round trip.
+//!
+//! Two executors reach the repositories:
+//!
+//! * [`UnitOfWork`]: one transaction over several statements, committed with
+//!   [`UnitOfWork::commit`]. Its prologue — `BEGIN` and the context — is sent
+//!   together with its first statement, so N statements cost N + 1 round trips
+//!   (the last one is the `COMMIT`).
+//! * [`OneShot`]: every statement is its own transaction, and `BEGIN`, the
+//!   context, the statement and `COMMIT` go out together: one round trip, like
+//!   the raw query it replaces.
+//!
+//! Both set the context with `set_config(..., true)`: transaction-local, so it
+//! is correct behind a transaction-pooling bouncer and a pooled connection never
+//! carries one tenant's context into another's work. Both switch to the
+//! `application_user` role for the transaction: the login role itself holds no
+//! table privileges (it is `NOINHERIT`), so nothing reaches tenant data except
+//! through them.
+//!
+//! A connection whose state is in doubt — a statement's future was dropped while
+//! the server was still answering, or a unit of work was dropped with its
+//! transaction open and could not be rolled back — is removed from the pool and
+//! closed, never handed to the next caller.
+
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::result::QueryResult;
+use diesel::sql_types::{Bool, Text};
+use diesel_async::pooled_connection::deadpool::Object;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use futures_util::future::BoxFuture;
+
+use crate::context::Context;
+use crate::database::PooledConnection;
+use crate::error::{Error, Result};
+
+/// The role tenant work runs as (the target of every tenant policy).
+pub const APPLICATION_ROLE: &str = "application_user";
+/// The role the explicit cross-tenant path runs as.
+pub const PLATFORM_ROLE: &str = "aems_platform";
+
+macro_rules! fixed_statement {
+    ($name:ident, $sql:literal) => {
+        /// A fixed statement, prepared once per connection and cached like any
+        /// DSL query, so it can be pipelined.
+        #[derive(Debug, Clone, Copy, QueryId)]
+        pub(crate) struct $name;
+
+        impl QueryFragment<Pg> for $name {
+            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+                out.push_sql($sql);
+                Ok(())
+            }
+        }
+    };
+}
+
+fixed_statement!(Begin, "BEGIN");
+fixed_statement!(Commit, "COMMIT");
+fixed_statement!(Rollback, "ROLLBACK");
+
+diesel::define_sql_function! {
+    /// PostgreSQL's `set_config(setting, value, is_local)`.
+    fn set_config(setting: Text, value: Text, is_local: Bool) -> Text;
+}
+
+/// The transaction-local settings of one executor, as the text values
+/// `set_config` takes ('' for "not set": the policies read it with NULLIF).
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    role: &'static str,
+    tenant_id: String,
+    user_id: String,
+    client_ip: String,
+    user_agent: String,
+    session_id: String,
+    cross_tenant_reason: String,
+}
+
+impl Settings {
+    pub(crate) fn tenant(ctx: &Context) -> Self {
+        Self {
+            role: APPLICATION_ROLE,
+            tenant_id: ctx.tenant_id().to_string(),
+            user_id: ctx.actor().to_string(),
+            client_ip: ctx.ip().map(|ip| ip.to_string()).unwrap_or_default(),
+            user_agent: ctx.user_agent().unwrap_or_default().to_owned(),
+            session_id: ctx.session_id().map(|s| s.to_string()).unwrap_or_default(),
+            cross_tenant_reason: String::new(),
+        }
+    }
+
+    pub(crate) fn platform(reason: &str, actor: Option<aems_core::UserId>) -> Self {
+        Self {
+            role: PLATFORM_ROLE,
+            tenant_id: String::new(),
+            user_id: actor.map(|a| a.to_string()).unwrap_or_default(),
+            client_ip: String::new(),
+            user_agent: String::new(),
+            session_id: String::new(),
+            cross_tenant_reason: reason.to_owned(),
+        }
+    }
+
+    /// One statement that assumes the role and sets every setting; always the
+    /// same shape, so it is prepared once per connection.
+    fn statement(&self) -> impl QueryFragment<Pg> + QueryId + Send + '_ {
+        diesel::select((
+            set_config("role", self.role, true),
+            set_config("app.current_tenant_id", self.tenant_id.as_str(), true),
+            set_config("app.current_user_id", self.user_id.as_str(), true),
+            set_config("app.client_ip", self.client_ip.as_str(), true),
+            set_config("app.user_agent", self.user_agent.as_str(), true),
+            set_config("app.session_id", self.session_id.as_str(), true),
+            set_config(
+                "app.cross_tenant_reason",
+                self.cross_tenant_reason.as_str(),
+                true,
+            ),
+        ))
+    }
+}
+
+/// The first error of a pipeline, in the order the statements were sent: when
+/// `BEGIN` or the context failed, the statement's own error is only a
+/// consequence.
+fn first_error<T>(prologue: [QueryResult<usize>; 2], result: QueryResult<T>) -> QueryResult<T> {
+    for step in prologue {
+        step?;
+    }
+    result
+}
+
+/// Only a database error aborts a PostgreSQL transaction; `NotFound` or a
+/// deserialisation error leaves it usable.
+fn aborts_transaction<T>(result: &QueryResult<T>) -> bool {
+    matches!(result, Err(diesel::result::Error::DatabaseError(..)))
+}
+
+/// Removes a connection from the pool and closes it; the server then rolls
+/// back whatever it had open.
+fn discard(conn: PooledConnection) {
+    drop(Object::take(conn));
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TxState {
+    /// Nothing sent yet: the connection is idle outside a transaction.
+    NotBegun,
+    /// The transaction is open and idle.
+    Open,
+    /// A statement failed: PostgreSQL refuses everything until the rollback.
+    Aborted,
+    /// A statement's future was dropped before its answer arrived.
+    InDoubt,
+}
+
+/// A transaction on one pooled connection, begun lazily with its first statement.
+pub(crate) struct Transaction {
+    conn: Option<PooledConnection>,
+    settings: Settings,
+    state: TxState,
+}
+
+impl Transaction {
+    pub(crate) fn new(conn: PooledConnection, settings: Settings) -> Self {
+        Self {
+            conn: Some(conn),
+            settings,
+            state: TxState::NotBegun,
+        }
+    }
+
+    pub(crate) async fn run<T, F>(&mut self, entity: &'static str, statement: F) -> Result<T>
+    where
+        T: Send,
+        F: for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>> + Send,
+    {
+        match self.state {
+            TxState::Aborted | TxState::InDoubt => return Err(Error::TransactionAborted),
+            TxState::NotBegun | TxState::Open => {}
+        }
+        let conn: &AsyncPgConnection = self.conn.as_deref().ok_or(Error::TransactionAborted)?;
+        let begun = self.state == TxState::Open;
+        // Until the answers are in, a dropped future leaves the connection in doubt.
+        self.state = TxState::InDoubt;
+        let result = if begun {
+            statement(conn).await
+        } else {
+            let (begin, context, result) = futures_util::join!(
+                Begin.execute(&mut { conn }),
+                self.settings.statement().execute(&mut { conn }),
+                statement(conn),
+            );
+            first_error([begin, context], result)
+        };
+        self.state = if aborts_transaction(&result) {
+            TxState::Aborted
+        } else {
+            TxState::Open
+        };
+        result.map_err(|e| Error::from_diesel_for(entity, e))
+    }
+
+    pub(crate) async fn commit(mut self) -> Result<()> {
+        match self.state {
+            TxState::NotBegun => Ok(()),
+            TxState::Open => self.finish(Commit).await,
+            TxState::Aborted => {
+                self.finish(Rollback).await?;
+                Err(Error::TransactionAborted)
+            }
+            TxState::InDoubt => Err(Error::TransactionAborted),
+        }
+    }
+
+    pub(crate) async fn rollback(mut self) -> Result<()> {
+        match self.state {
+            TxState::NotBegun => Ok(()),
+            TxState::Open | TxState::Aborted => self.finish(Rollback).await,
+            TxState::InDoubt => Ok(()), // dropping closes the connection: rolled back
+        }
+    }
+
+    async fn finish<S>(&mut self, statement: S) -> Result<()>
+    where
+        S: QueryFragment<Pg> + QueryId + Send + 'static,
+    {
+        let conn = self.conn.as_deref_mut().ok_or(Error::TransactionAborted)?;
+        self.state = TxState::InDoubt;
+        statement.execute(conn).await.map_err(Error::from)?;
+        self.state = TxState::NotBegun;
+        Ok(())
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else { return };
+        match self.state {
+            TxState::NotBegun => drop(conn), // clean: back to the pool
+            TxState::InDoubt => discard(conn),
+            TxState::Open | TxState::Aborted => match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => {
+                    runtime.spawn(async move {
+                        let mut guard = DiscardUnlessClean(Some(conn));
+                        if let Some(conn) = guard.0.as_deref_mut()
+                            && Rollback.execute(conn).await.is_ok()
+                        {
+                            guard.mark_clean();
+                        }
+                    });
+                }
+                Err(_) => discard(conn),
+            },
+        }
+    }
+}
+
+/// Holds a connection whose rollback is under way: if the task is dropped
+/// before it finishes (a runtime shutting down), the connection is discarded
+/// rather than returned to the pool with a transaction open.
+struct DiscardUnlessClean(Option<PooledConnection>);
+
+impl DiscardUnlessClean {
+    fn mark_clean(&mut self) {
+        drop(self.0.take()); // back to the pool
+    }
+}
+
+impl Drop for DiscardUnlessClean {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.take() {
+            discard(conn);
+        }
+    }
+}
+
+/// One transaction for one tenant, over as many statements as the work needs.
+///
+/// Obtained from [`Database::unit_of_work`](crate::Database::unit_of_work) (or
+/// [`Database::transaction`](crate::Database::transaction)); repositories hang
+/// off it. Commit with [`commit`](Self::commit); dropping it without
+/// committing rolls the work back.
+pub struct UnitOfWork {
+    tx: Transaction,
+    ctx: Context,
+}
+
+impl std::fmt::Debug for UnitOfWork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnitOfWork")
+            .field("ctx", &self.ctx)
+            .field("state", &self.tx.state)
+            .finish()
+    }
+}
+
+impl UnitOfWork {
+    pub(crate) fn new(conn: PooledConnection, ctx: Context) -> Self {
+        Self {
+            tx: Transaction::new(conn, Settings::tenant(&ctx)),
+            ctx,
+        }
+    }
+
+    /// The context the work runs under.
+    pub fn context(&self) -> &Context {
+        &self.ctx
+    }
+
+    /// Commits. A unit of work that sent nothing commits without a round trip.
+    /// If one of its statements failed, it is rolled back instead and
+    /// [`Error::TransactionAborted`] is returned.
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await
+    }
+
+    /// Rolls the work back.
+    pub async fn rollback(self) -> Result<()> {
+        self.tx.rollback().await
+    }
+}
+
+/// Every statement in a transaction of its own, sent together with `BEGIN`, the
+/// context and `COMMIT`: one round trip each.
+///
+/// Obtained from [`Database::one_shot`](crate::Database::one_shot). For reads
+/// and single-statement writes; work that must be atomic over several
+/// statements belongs in a [`UnitOfWork`].
+pub struct OneShot {
+    conn: Option<PooledConnection>,
+    settings: Settings,
+    ctx: Context,
+    in_doubt: bool,
+}
+
+impl std::fmt::Debug for OneShot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OneShot").field("ctx", &self.ctx).finish()
+    }
+}
+
+impl OneShot {
+    pub(crate) fn new(conn: PooledConnection, ctx: Context) -> Self {
+        Self {
+            conn: Some(conn),
+            settings: Settings::tenant(&ctx),
+            ctx,
+            in_doubt: false,
+        }
+    }
+
+    /// The context the statements run under.
+    pub fn context(&self) -> &Context {
+        &self.ctx
+    }
+
+    pub(crate) async fn run<T, F>(&mut self, entity: &'static str, statement: F) -> Result<T>
+    where
+        T: Send,
+        F: for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>> + Send,
+    {
+        if self.in_doubt {
+            return Err(Error::TransactionAborted);
+        }
+        let conn: &AsyncPgConnection = self.conn.as_deref().ok_or(Error::TransactionAborted)?;
+        self.in_doubt = true;
+        let (begin, context, result, commit) = futures_util::join!(
+            Begin.execute(&mut { conn }),
+            self.settings.statement().execute(&mut { conn }),
+            statement(conn),
+            Commit.execute(&mut { conn }),
+        );
+        // COMMIT is answered even after a failure (as a rollback), so the
+        // connection is idle again whatever happened.
+        self.in_doubt = false;
+        let result = first_error([begin, context], result).and_then(|value| commit.map(|_| value));
+        result.map_err(|e| Error::from_diesel_for(entity, e))
+    }
+}
+
+impl Drop for OneShot {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take()
+            && self.in_doubt
+        {
+            discard(conn);
+        }
+    }
+}
+
+/// The explicit, audited path for work that must cross tenants: signup lookups,
+/// login by email or token, platform administration.
+///
+/// Runs as the `aems_platform` role, whose policies reach only the few tables
+/// such work needs, with the reason recorded in the transaction
+/// (`app.cross_tenant_reason`) for the audit trail.
+pub struct PlatformWork {
+    tx: Transaction,
+    reason: String,
+}
+
+impl std::fmt::Debug for PlatformWork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlatformWork")
+            .field("reason", &self.reason)
+            .field("state", &self.tx.state)
+            .finish()
+    }
+}
+
+impl PlatformWork {
+    pub(crate) fn new(
+        conn: PooledConnection,
+        reason: &str,
+        actor: Option<aems_core::UserId>,
+    ) -> Self {
+        Self {
+            tx: Transaction::new(conn, Settings::platform(reason, actor)),
+            reason: reason.to_owned(),
+        }
+    }
+
+    /// Why this work crosses tenants.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// The tenant whose slug is `slug`, if any: how a login form that names
+    /// its organisation finds the tenant to work in.
+    pub async fn find_tenant_by_slug(&mut self, slug: &str) -> Result<Option<aems_core::TenantId>> {
+        use crate::schema::auth::tenants;
+        use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
+        use futures_util::FutureExt;
+
+        let slug = slug.to_owned();
+        let id = self
+            .run("tenants", move |conn| {
+                tenants::table
+                    .filter(tenants::slug.eq(slug))
+                    .select(tenants::id)
+                    .first::<uuid::Uuid>(&mut { conn })
+                    .map(|r| r.optional())
+                    .boxed()
+            })
+            .await?;
+        Ok(id.map(aems_core::TenantId::from_uuid))
+    }
+
+    /// Commits the work.
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await
+    }
+
+    /// Rolls the work back.
+    pub async fn rollback(self) -> Result<()> {
+        self.tx.rollback().await
+    }
+
+    pub(crate) async fn run<T, F>(&mut self, entity: &'static str, statement: F) -> Result<T>
+    where
+        T: Send,
+        F: for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>> + Send,
+    {
+        self.tx.run(entity, statement).await
+    }
+}
+
+pub(crate) mod sealed {
+    use super::*;
+
+    /// What the repositories need from an executor. Sealed: only this crate's
+    /// executors exist, so no statement can run outside a tenant context.
+    pub trait Executor: Send {
+        /// The context statements run under.
+        fn context(&self) -> &Context;
+
+        /// Runs one statement (its future built from a shared reference to the
+        /// connection, so it can be pipelined).
+        fn run<'s, T, F>(
+            &'s mut self,
+            entity: &'static str,
+            statement: F,
+        ) -> impl std::future::Future<Output = Result<T>> + Send + 's
+        where
+            T: Send + 's,
+            F: for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>> + Send + 's;
+    }
+
+    impl Executor for UnitOfWork {
+        fn context(&self) -> &Context {
+            &self.ctx
+        }
+
+        fn run<'s, T, F>(
+            &'s mut self,
+            entity: &'static str,
+            statement: F,
+        ) -> impl std::future::Future<Output = Result<T>> + Send + 's
+        where
+            T: Send + 's,
+            F: for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>> + Send + 's,
+        {
+            self.tx.run(entity, statement)
+        }
+    }
+
+    impl Executor for OneShot {
+        fn context(&self) -> &Context {
+            &self.ctx
+        }
+
+        fn run<'s, T, F>(
+            &'s mut self,
+            entity: &'static str,
+            statement: F,
+        ) -> impl std::future::Future<Output = Result<T>> + Send + 's
+        where
+            T: Send + 's,
+            F: for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>> + Send + 's,
+        {
+            OneShot::run(self, entity, statement)
+        }
+    }
+}
+
+/// Runs repository statements under a tenant context: a [`UnitOfWork`] or a
+/// [`OneShot`]. Sealed; implemented by this crate's executors only.
+pub trait Executor: sealed::Executor {}
+impl Executor for UnitOfWork {}
+impl Executor for OneShot {}
+
+/// Executors that keep one transaction across statements: what multi-statement
+/// operations (bulk inserts in chunks, domain operations) require, so they are
+/// atomic.
+pub trait Transactional: Executor {}
+impl Transactional for UnitOfWork {}

@@ -1,0 +1,9 @@
+//! Integration tests against a real PostgreSQL (see `aems_diesel::testing`):
+//! one server per run, one fresh database per test.
+
+mod fixture;
+mod support;
+
+mod harness;
+mod migrations;
+mod schema;
