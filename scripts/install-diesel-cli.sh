@@ -9,6 +9,7 @@ if command -v diesel >/dev/null 2>&1 && diesel --version 2>/dev/null | grep -q "
 fi
 # libpq's headers, which diesel_cli's postgres feature links against.
 if ! dpkg -s libpq-dev >/dev/null 2>&1; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q libpq-dev >/dev/null
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends libpq-dev >/dev/null
 fi
 cargo install diesel_cli --version "=$version" --no-default-features --features postgres --locked --quiet
