@@ -47,6 +47,18 @@ pub enum Error {
         detail: Option<String>,
     },
 
+    /// A soft-deleted row still holds the unique value this write needs: restore
+    /// the deleted row, or purge it, first. Nothing was written.
+    #[error(
+        "a deleted {entity} row still holds this value ({constraint}); restore or purge it first"
+    )]
+    CollidesWithDeleted {
+        /// The table.
+        entity: &'static str,
+        /// The unique constraint, e.g. `uq_products_tenant_id_sku`.
+        constraint: String,
+    },
+
     /// A FOREIGN KEY constraint refused the write (a referenced row is missing,
     /// or a referencing row still exists).
     #[error("foreign key {constraint} violated{}", detail_suffix(.detail))]
@@ -105,6 +117,18 @@ pub enum Error {
     /// The configuration is incomplete or malformed.
     #[error("configuration: {0}")]
     Config(String),
+
+    /// A stored value the domain refuses — the row was written around this
+    /// library. Says which column, so it can be repaired.
+    #[error("{entity}.{column} holds a value the domain refuses: {reason}")]
+    Decode {
+        /// The table.
+        entity: &'static str,
+        /// The column.
+        column: &'static str,
+        /// Why the value was refused.
+        reason: String,
+    },
 
     /// Any other database error, kept whole.
     #[error("database: {0}")]

@@ -11,7 +11,10 @@ mod context;
 mod database;
 mod error;
 pub mod migrations;
+mod repository;
+pub mod sales;
 pub mod schema;
+mod sql;
 mod unit_of_work;
 
 #[cfg(feature = "testing")]
@@ -22,4 +25,13 @@ pub use context::Context;
 pub use database::Database;
 pub use error::{Error, Result};
 pub use migrations::MigrationReport;
+pub use repository::{Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Order, Page, PageRequest};
+
+/// Everything an application needs in scope: the repository traits.
+pub mod prelude {
+    pub use crate::sales::SalesRepositories;
+    pub use crate::{
+        Context, Database, Executor, OneShot, Page, PageRequest, Transactional, UnitOfWork,
+    };
+}
 pub use unit_of_work::{Executor, OneShot, PlatformWork, Transactional, UnitOfWork};

@@ -7,3 +7,6 @@ mod support;
 mod harness;
 mod migrations;
 mod schema;
+
+mod sales;
+mod unit_of_work;

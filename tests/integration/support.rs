@@ -31,3 +31,48 @@ pub async fn admin(db: &TestDatabase) -> Client {
 pub async fn app(db: &TestDatabase) -> Client {
     client(&db.app_url()).await
 }
+
+/// The context of the seeded tenant's admin.
+pub fn context_of(seeded: &super::fixture::Seeded) -> aems_diesel::Context {
+    aems_diesel::Context::new(
+        aems_core::TenantId::from_uuid(seeded.tenant),
+        aems_core::UserId::from_uuid(seeded.user),
+    )
+}
+
+/// A database with two seeded tenants, and a pool as the application role.
+pub struct TwoTenants {
+    pub db: TestDatabase,
+    pub database: aems_diesel::Database,
+    pub a: super::fixture::Seeded,
+    pub b: super::fixture::Seeded,
+}
+
+impl TwoTenants {
+    pub async fn new() -> Self {
+        let db = test_db().await;
+        let admin = admin(&db).await;
+        let a = super::fixture::seed_tenant(&admin, "a").await;
+        let b = super::fixture::seed_tenant(&admin, "b").await;
+        let database = db.database().expect("a pool");
+        Self { db, database, a, b }
+    }
+
+    pub fn ctx_a(&self) -> aems_diesel::Context {
+        context_of(&self.a)
+    }
+
+    pub fn ctx_b(&self) -> aems_diesel::Context {
+        context_of(&self.b)
+    }
+
+    /// Rows of `table` as the administrator sees them (all tenants).
+    pub async fn count(&self, table: &str) -> i64 {
+        admin(&self.db)
+            .await
+            .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+            .await
+            .unwrap()
+            .get(0)
+    }
+}

@@ -1,0 +1,493 @@
+//! `sales.customers`: the row structs, the repository and its filters.
+
+use aems_core::sales::customers::{
+    Customer, CustomerPatch, CustomerSegment, CustomerStatus, NewCustomer,
+};
+use aems_core::{CustomerId, Input, TenantId, UserId};
+use bigdecimal::BigDecimal;
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use futures_util::FutureExt;
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::repository::{
+    self, Page, PageRequest, decode, decode_num, decode_object_opt, decode_opt, keyset,
+};
+use crate::schema::sales::customers;
+use crate::sql;
+use crate::unit_of_work::{Executor, Transactional};
+
+const ENTITY: &str = "customers";
+
+/// Longest full-text search query accepted.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// A row of `sales.customers` as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = customers, check_for_backend(Pg))]
+pub(crate) struct CustomerRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    company_name: String,
+    contact_email: String,
+    contact_phone: Option<String>,
+    industry: Option<String>,
+    company_size: Option<String>,
+    territory: Option<String>,
+    customer_segment: String,
+    acquisition_date: NaiveDate,
+    lifetime_value: BigDecimal,
+    total_revenue: BigDecimal,
+    last_purchase_date: Option<NaiveDate>,
+    status: String,
+    billing_address: Option<serde_json::Value>,
+    custom_fields: Option<serde_json::Value>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    created_by: Uuid,
+    updated_by: Uuid,
+    deleted_at: Option<DateTime<Utc>>,
+}
+
+impl CustomerRow {
+    fn into_entity(self) -> Result<Customer> {
+        Ok(Customer {
+            id: CustomerId::from_uuid(self.id),
+            tenant_id: TenantId::from_uuid(self.tenant_id),
+            company_name: decode(ENTITY, "company_name", &self.company_name)?,
+            contact_email: decode(ENTITY, "contact_email", &self.contact_email)?,
+            contact_phone: decode_opt(ENTITY, "contact_phone", self.contact_phone.as_deref())?,
+            industry: decode_opt(ENTITY, "industry", self.industry.as_deref())?,
+            company_size: decode_opt(ENTITY, "company_size", self.company_size.as_deref())?,
+            territory: decode_opt(ENTITY, "territory", self.territory.as_deref())?,
+            customer_segment: decode(ENTITY, "customer_segment", &self.customer_segment)?,
+            acquisition_date: self.acquisition_date,
+            lifetime_value: decode_num(ENTITY, "lifetime_value", self.lifetime_value)?,
+            total_revenue: decode_num(ENTITY, "total_revenue", self.total_revenue)?,
+            last_purchase_date: self.last_purchase_date,
+            status: decode(ENTITY, "status", &self.status)?,
+            billing_address: decode_object_opt(ENTITY, "billing_address", self.billing_address)?,
+            custom_fields: decode_object_opt(ENTITY, "custom_fields", self.custom_fields)?,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            created_by: UserId::from_uuid(self.created_by),
+            updated_by: UserId::from_uuid(self.updated_by),
+            deleted_at: self.deleted_at,
+        })
+    }
+}
+
+fn entities(rows: Vec<CustomerRow>) -> Result<Vec<Customer>> {
+    rows.into_iter().map(CustomerRow::into_entity).collect()
+}
+
+/// A new row, as inserted: ids and authorship come from the context.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = customers, check_for_backend(Pg))]
+struct NewCustomerRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    company_name: String,
+    contact_email: String,
+    contact_phone: Option<String>,
+    industry: Option<String>,
+    company_size: Option<&'static str>,
+    territory: Option<String>,
+    customer_segment: &'static str,
+    acquisition_date: NaiveDate,
+    lifetime_value: BigDecimal,
+    total_revenue: BigDecimal,
+    last_purchase_date: Option<NaiveDate>,
+    status: &'static str,
+    billing_address: Option<serde_json::Value>,
+    custom_fields: Option<serde_json::Value>,
+    created_by: Uuid,
+    updated_by: Uuid,
+}
+
+impl NewCustomerRow {
+    fn from_input(new: NewCustomer, tenant: TenantId, actor: UserId) -> Self {
+        Self {
+            id: CustomerId::new().into_uuid(),
+            tenant_id: tenant.into_uuid(),
+            company_name: new.company_name.into_string(),
+            contact_email: new.contact_email.into_string(),
+            contact_phone: new.contact_phone.map(|p| p.into_string()),
+            industry: new.industry.map(|i| i.into_string()),
+            company_size: new.company_size.map(|s| s.as_str()),
+            territory: new.territory.map(|t| t.into_string()),
+            customer_segment: new.customer_segment.as_str(),
+            acquisition_date: new.acquisition_date,
+            lifetime_value: new.lifetime_value.into_decimal(),
+            total_revenue: new.total_revenue.into_decimal(),
+            last_purchase_date: new.last_purchase_date,
+            status: new.status.as_str(),
+            billing_address: new.billing_address.map(serde_json::Value::Object),
+            custom_fields: new.custom_fields.map(serde_json::Value::Object),
+            created_by: actor.into_uuid(),
+            updated_by: actor.into_uuid(),
+        }
+    }
+}
+
+/// The columns a patch changes (`None`: leave; `Some(None)`: set NULL), plus
+/// who changed them.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = customers, check_for_backend(Pg))]
+struct CustomerChangeset {
+    company_name: Option<String>,
+    contact_email: Option<String>,
+    contact_phone: Option<Option<String>>,
+    industry: Option<Option<String>>,
+    company_size: Option<Option<&'static str>>,
+    territory: Option<Option<String>>,
+    customer_segment: Option<&'static str>,
+    acquisition_date: Option<NaiveDate>,
+    lifetime_value: Option<BigDecimal>,
+    total_revenue: Option<BigDecimal>,
+    last_purchase_date: Option<Option<NaiveDate>>,
+    status: Option<&'static str>,
+    billing_address: Option<Option<serde_json::Value>>,
+    custom_fields: Option<Option<serde_json::Value>>,
+    updated_by: Uuid,
+}
+
+impl CustomerChangeset {
+    fn from_patch(patch: &CustomerPatch, actor: UserId) -> Self {
+        let object = |o: &aems_core::JsonObject| serde_json::Value::Object(o.clone());
+        Self {
+            company_name: patch.company_name.as_ref().map(|v| v.to_string()),
+            contact_email: patch.contact_email.as_ref().map(|v| v.to_string()),
+            contact_phone: patch
+                .contact_phone
+                .as_ref()
+                .map(|v| v.as_ref().map(|p| p.to_string())),
+            industry: patch
+                .industry
+                .as_ref()
+                .map(|v| v.as_ref().map(|i| i.to_string())),
+            company_size: patch.company_size.map(|v| v.map(|s| s.as_str())),
+            territory: patch
+                .territory
+                .as_ref()
+                .map(|v| v.as_ref().map(|t| t.to_string())),
+            customer_segment: patch.customer_segment.map(|s| s.as_str()),
+            acquisition_date: patch.acquisition_date,
+            lifetime_value: patch
+                .lifetime_value
+                .as_ref()
+                .map(|v| v.as_decimal().clone()),
+            total_revenue: patch.total_revenue.as_ref().map(|v| v.as_decimal().clone()),
+            last_purchase_date: patch.last_purchase_date,
+            status: patch.status.map(|s| s.as_str()),
+            billing_address: patch
+                .billing_address
+                .as_ref()
+                .map(|v| v.as_ref().map(object)),
+            custom_fields: patch.custom_fields.as_ref().map(|v| v.as_ref().map(object)),
+            updated_by: actor.into_uuid(),
+        }
+    }
+}
+
+/// What to list: every condition given must hold. Soft-deleted customers are
+/// never listed (see [`Customers::list_deleted`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CustomerFilter {
+    /// Only this segment.
+    pub segment: Option<CustomerSegment>,
+    /// Only this status.
+    pub status: Option<CustomerStatus>,
+    /// Only this territory (exact match).
+    pub territory: Option<String>,
+    /// Full-text search in the company name (English stemming, any words).
+    pub search: Option<String>,
+}
+
+impl CustomerFilter {
+    /// No condition: every live customer.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// Only `segment`.
+    pub fn segment(mut self, segment: CustomerSegment) -> Self {
+        self.segment = Some(segment);
+        self
+    }
+
+    /// Only `status`.
+    pub fn status(mut self, status: CustomerStatus) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Only `territory`.
+    pub fn territory(mut self, territory: impl Into<String>) -> Self {
+        self.territory = Some(territory.into());
+        self
+    }
+
+    /// Company names matching `words`.
+    pub fn search(mut self, words: impl Into<String>) -> Self {
+        self.search = Some(words.into());
+        self
+    }
+}
+
+/// The customers of the context's tenant.
+///
+/// Reached from a unit of work or a one-shot executor:
+/// `uow.customers()`. See the crate documentation for the shape every
+/// repository shares.
+pub struct Customers<'e, E> {
+    exec: &'e mut E,
+}
+
+impl<'e, E: Executor> Customers<'e, E> {
+    pub(crate) fn new(exec: &'e mut E) -> Self {
+        Self { exec }
+    }
+
+    /// The live (not soft-deleted) customer `id`, or [`Error::NotFound`].
+    pub async fn get(&mut self, id: CustomerId) -> Result<Customer> {
+        self.find(id)
+            .await?
+            .ok_or(Error::NotFound { entity: ENTITY })
+    }
+
+    /// The live customer `id`, if there is one.
+    pub async fn find(&mut self, id: CustomerId) -> Result<Option<Customer>> {
+        let row = self
+            .exec
+            .run(ENTITY, move |conn| {
+                customers::table
+                    .find(id.into_uuid())
+                    .filter(customers::deleted_at.is_null())
+                    .select(CustomerRow::as_select())
+                    .first(&mut { conn })
+                    .map(|r| r.optional())
+                    .boxed()
+            })
+            .await?;
+        row.map(CustomerRow::into_entity).transpose()
+    }
+
+    /// One page of the live customers matching `filter`.
+    pub async fn list(
+        &mut self,
+        filter: &CustomerFilter,
+        page: PageRequest,
+    ) -> Result<Page<Customer>> {
+        let search = filter
+            .search
+            .as_deref()
+            .map(|q| repository::filter_text("search", q, MAX_SEARCH_CHARS))
+            .transpose()?;
+        let territory = filter
+            .territory
+            .as_deref()
+            .map(|t| repository::filter_text("territory", t, 100))
+            .transpose()?;
+        let (segment, status) = (filter.segment, filter.status);
+        let rows = self
+            .exec
+            .run(ENTITY, move |conn| {
+                let mut query = customers::table
+                    .filter(customers::deleted_at.is_null())
+                    .select(CustomerRow::as_select())
+                    .into_boxed::<Pg>();
+                if let Some(segment) = segment {
+                    query = query.filter(customers::customer_segment.eq(segment.as_str()));
+                }
+                if let Some(status) = status {
+                    query = query.filter(customers::status.eq(status.as_str()));
+                }
+                if let Some(territory) = territory {
+                    query = query.filter(customers::territory.eq(territory));
+                }
+                if let Some(search) = search {
+                    query = query.filter(sql::matches(
+                        sql::to_tsvector(sql::english(), customers::company_name),
+                        search.into_sql::<diesel::sql_types::Text>(),
+                    ));
+                }
+                keyset!(query, customers::id, page)
+                    .load(&mut { conn })
+                    .boxed()
+            })
+            .await?;
+        Ok(page.into_page(entities(rows)?, |c| c.id.into_uuid()))
+    }
+
+    /// Creates a customer for the context's tenant, recorded as created by its actor.
+    /// The input is checked first; nothing is sent when it is invalid.
+    pub async fn create(&mut self, new: NewCustomer) -> Result<Customer> {
+        new.check()?;
+        let ctx = self.exec.context();
+        let row = NewCustomerRow::from_input(new, ctx.tenant_id(), ctx.actor());
+        let created = self
+            .exec
+            .run(ENTITY, move |conn| {
+                diesel::insert_into(customers::table)
+                    .values(row)
+                    .returning(CustomerRow::as_returning())
+                    .get_result(&mut { conn })
+                    .boxed()
+            })
+            .await?;
+        created.into_entity()
+    }
+
+    /// Applies `patch` to customer `id` if it is still as it was at
+    /// `expected_updated_at`; otherwise [`Error::Conflict`] and nothing changes.
+    /// The patched customer is checked as a whole before anything is written.
+    pub async fn update(
+        &mut self,
+        id: CustomerId,
+        expected_updated_at: DateTime<Utc>,
+        patch: &CustomerPatch,
+    ) -> Result<Customer> {
+        let current = self.get(id).await?;
+        if current.updated_at != expected_updated_at {
+            return Err(Error::Conflict { entity: ENTITY });
+        }
+        current.patched(patch)?;
+        let changes = CustomerChangeset::from_patch(patch, self.exec.context().actor());
+        let updated = self
+            .exec
+            .run(ENTITY, move |conn| {
+                diesel::update(
+                    customers::table
+                        .find(id.into_uuid())
+                        .filter(customers::updated_at.eq(expected_updated_at))
+                        .filter(customers::deleted_at.is_null()),
+                )
+                .set(changes)
+                .returning(CustomerRow::as_returning())
+                .get_result(&mut { conn })
+                .map(|r| r.optional())
+                .boxed()
+            })
+            .await?;
+        // Changed (or deleted) between the read and the write.
+        updated
+            .ok_or(Error::Conflict { entity: ENTITY })?
+            .into_entity()
+    }
+
+    /// Soft-deletes customer `id`: it disappears from every read, filter and
+    /// search, and can be restored until it is purged.
+    pub async fn soft_delete(&mut self, id: CustomerId) -> Result<Customer> {
+        let actor = self.exec.context().actor().into_uuid();
+        let row = self
+            .exec
+            .run(ENTITY, move |conn| {
+                diesel::update(
+                    customers::table
+                        .find(id.into_uuid())
+                        .filter(customers::deleted_at.is_null()),
+                )
+                .set((
+                    customers::deleted_at.eq(diesel::dsl::now),
+                    customers::updated_by.eq(actor),
+                ))
+                .returning(CustomerRow::as_returning())
+                .get_result(&mut { conn })
+                .map(|r| r.optional())
+                .boxed()
+            })
+            .await?;
+        row.ok_or(Error::NotFound { entity: ENTITY })?.into_entity()
+    }
+
+    /// Restores the soft-deleted customer `id`.
+    pub async fn restore(&mut self, id: CustomerId) -> Result<Customer> {
+        let actor = self.exec.context().actor().into_uuid();
+        let row = self
+            .exec
+            .run(ENTITY, move |conn| {
+                diesel::update(
+                    customers::table
+                        .find(id.into_uuid())
+                        .filter(customers::deleted_at.is_not_null()),
+                )
+                .set((
+                    customers::deleted_at.eq(None::<DateTime<Utc>>),
+                    customers::updated_by.eq(actor),
+                ))
+                .returning(CustomerRow::as_returning())
+                .get_result(&mut { conn })
+                .map(|r| r.optional())
+                .boxed()
+            })
+            .await?;
+        row.ok_or(Error::NotFound { entity: ENTITY })?.into_entity()
+    }
+
+    /// One page of the soft-deleted customers.
+    pub async fn list_deleted(&mut self, page: PageRequest) -> Result<Page<Customer>> {
+        let rows = self
+            .exec
+            .run(ENTITY, move |conn| {
+                let query = customers::table
+                    .filter(customers::deleted_at.is_not_null())
+                    .select(CustomerRow::as_select())
+                    .into_boxed::<Pg>();
+                keyset!(query, customers::id, page)
+                    .load(&mut { conn })
+                    .boxed()
+            })
+            .await?;
+        Ok(page.into_page(entities(rows)?, |c| c.id.into_uuid()))
+    }
+}
+
+impl<'e, E: Transactional> Customers<'e, E> {
+    /// Creates many customers in one transaction, in multi-row INSERTs small
+    /// enough for PostgreSQL's 65,535-parameter limit. Every input is checked
+    /// first and every failing one reported (`[3].contact_email`); nothing is
+    /// sent when one is invalid.
+    pub async fn create_many(&mut self, news: Vec<NewCustomer>) -> Result<Vec<Customer>> {
+        repository::check_all(&news)?;
+        let ctx = self.exec.context();
+        let (tenant, actor) = (ctx.tenant_id(), ctx.actor());
+        let rows: Vec<NewCustomerRow> = news
+            .into_iter()
+            .map(|n| NewCustomerRow::from_input(n, tenant, actor))
+            .collect();
+        let mut created = Vec::with_capacity(rows.len());
+        for chunk in repository::chunks(rows) {
+            let inserted = self
+                .exec
+                .run(ENTITY, move |conn| {
+                    diesel::insert_into(customers::table)
+                        .values(chunk)
+                        .returning(CustomerRow::as_returning())
+                        .get_results(&mut { conn })
+                        .boxed()
+                })
+                .await?;
+            created.extend(entities(inserted)?);
+        }
+        Ok(created)
+    }
+
+    /// Hard-deletes the customers soft-deleted before `cutoff` (the end of a
+    /// retention period). Returns how many went. A customer still referenced
+    /// (by a deal) is refused with [`Error::ForeignKeyViolation`] and nothing
+    /// is purged.
+    pub async fn purge_deleted_before(&mut self, cutoff: DateTime<Utc>) -> Result<usize> {
+        self.exec
+            .run(ENTITY, move |conn| {
+                diesel::delete(customers::table.filter(customers::deleted_at.lt(cutoff)))
+                    .execute(&mut { conn })
+                    .boxed()
+            })
+            .await
+    }
+}
