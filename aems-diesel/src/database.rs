@@ -14,6 +14,7 @@ use aems_core::UserId;
 
 use crate::config::DatabaseConfig;
 use crate::context::Context;
+use crate::crypto::KeyRing;
 use crate::error::{Error, Result};
 use crate::migrations::{self, MigrationReport};
 use crate::unit_of_work::{OneShot, PlatformWork, UnitOfWork};
@@ -29,6 +30,7 @@ pub(crate) type PooledConnection = Object<AsyncPgConnection>;
 pub struct Database {
     pool: Pool<AsyncPgConnection>,
     config: Arc<DatabaseConfig>,
+    keys: Option<Arc<KeyRing>>,
 }
 
 impl std::fmt::Debug for Database {
@@ -77,7 +79,16 @@ impl Database {
         Ok(Self {
             pool,
             config: Arc::new(config),
+            keys: None,
         })
+    }
+
+    /// Seals and opens the encrypted columns (employee salaries, TOTP secrets,
+    /// OAuth tokens) with `keys`. Without a key ring, writing or reading those
+    /// columns is refused with [`Error::Config`].
+    pub fn with_key_ring(mut self, keys: KeyRing) -> Self {
+        self.keys = Some(Arc::new(keys));
+        self
     }
 
     /// Builds the pool and opens one connection to check the server answers.
@@ -112,7 +123,11 @@ impl Database {
     /// Nothing is sent until its first statement, which carries the `BEGIN` and
     /// the context with it.
     pub async fn unit_of_work(&self, ctx: &Context) -> Result<UnitOfWork> {
-        Ok(UnitOfWork::new(self.acquire().await?, ctx.clone()))
+        Ok(UnitOfWork::new(
+            self.acquire().await?,
+            ctx.clone(),
+            self.keys.clone(),
+        ))
     }
 
     /// Runs `work` in a unit of work: committed when it returns `Ok`, rolled
@@ -150,7 +165,11 @@ impl Database {
     /// Opens a one-shot executor for `ctx`: every statement is its own
     /// transaction, sent with its `BEGIN`, context and `COMMIT` in one round trip.
     pub async fn one_shot(&self, ctx: &Context) -> Result<OneShot> {
-        Ok(OneShot::new(self.acquire().await?, ctx.clone()))
+        Ok(OneShot::new(
+            self.acquire().await?,
+            ctx.clone(),
+            self.keys.clone(),
+        ))
     }
 
     /// Opens the explicit cross-tenant path, recording `reason` (required, not
@@ -159,7 +178,12 @@ impl Database {
         if reason.trim().is_empty() {
             return Err(Error::Config("cross-tenant work needs a reason".into()));
         }
-        Ok(PlatformWork::new(self.acquire().await?, reason, actor))
+        Ok(PlatformWork::new(
+            self.acquire().await?,
+            reason,
+            actor,
+            self.keys.clone(),
+        ))
     }
 
     pub(crate) async fn acquire(&self) -> Result<PooledConnection> {

@@ -130,6 +130,11 @@ pub enum Error {
         reason: String,
     },
 
+    /// A secret could not be sealed or opened (no key ring configured, a key
+    /// missing from the ring, or an envelope that was tampered with or moved).
+    #[error("secrets: {0}")]
+    Crypto(#[from] crate::crypto::CryptoError),
+
     /// Any other database error, kept whole.
     #[error("database: {0}")]
     Database(#[source] diesel::result::Error),

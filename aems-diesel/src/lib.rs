@@ -6,12 +6,18 @@
 //! * `testing` (feature `testing`): a real PostgreSQL for tests — a URL, a
 //!   container, or a throwaway cluster from the local binaries.
 
+pub mod auth;
 mod config;
 mod context;
+mod crypto;
 mod database;
 mod error;
+pub mod finance;
+pub mod hr;
 pub mod migrations;
+pub mod products;
 mod repository;
+pub mod risk;
 pub mod sales;
 pub mod schema;
 mod sql;
@@ -22,6 +28,7 @@ pub mod testing;
 
 pub use config::DatabaseConfig;
 pub use context::Context;
+pub use crypto::{CryptoError, KeyRing};
 pub use database::Database;
 pub use error::{Error, Result};
 pub use migrations::MigrationReport;
@@ -29,6 +36,11 @@ pub use repository::{Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Order, Page, Page
 
 /// Everything an application needs in scope: the repository traits.
 pub mod prelude {
+    pub use crate::auth::AuthRepositories;
+    pub use crate::finance::FinanceRepositories;
+    pub use crate::hr::HrRepositories;
+    pub use crate::products::ProductsRepositories;
+    pub use crate::risk::RiskRepositories;
     pub use crate::sales::SalesRepositories;
     pub use crate::{
         Context, Database, Executor, OneShot, Page, PageRequest, Transactional, UnitOfWork,

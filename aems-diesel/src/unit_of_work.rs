@@ -31,7 +31,10 @@ use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use futures_util::future::BoxFuture;
 
+use std::sync::Arc;
+
 use crate::context::Context;
+use crate::crypto::KeyRing;
 use crate::database::PooledConnection;
 use crate::error::{Error, Result};
 
@@ -136,6 +139,15 @@ fn first_error<T>(prologue: [QueryResult<usize>; 2], result: QueryResult<T>) -> 
 /// deserialisation error leaves it usable.
 fn aborts_transaction<T>(result: &QueryResult<T>) -> bool {
     matches!(result, Err(diesel::result::Error::DatabaseError(..)))
+}
+
+fn require_keys(keys: Option<&KeyRing>) -> Result<&KeyRing> {
+    keys.ok_or_else(|| {
+        Error::Config(
+            "no key ring configured (Database::with_key_ring): encrypted columns cannot be read or written"
+                .into(),
+        )
+    })
 }
 
 /// Removes a connection from the pool and closes it; the server then rolls
@@ -286,6 +298,7 @@ impl Drop for DiscardUnlessClean {
 pub struct UnitOfWork {
     tx: Transaction,
     ctx: Context,
+    keys: Option<Arc<KeyRing>>,
 }
 
 impl std::fmt::Debug for UnitOfWork {
@@ -298,10 +311,11 @@ impl std::fmt::Debug for UnitOfWork {
 }
 
 impl UnitOfWork {
-    pub(crate) fn new(conn: PooledConnection, ctx: Context) -> Self {
+    pub(crate) fn new(conn: PooledConnection, ctx: Context, keys: Option<Arc<KeyRing>>) -> Self {
         Self {
             tx: Transaction::new(conn, Settings::tenant(&ctx)),
             ctx,
+            keys,
         }
     }
 
@@ -333,6 +347,7 @@ pub struct OneShot {
     conn: Option<PooledConnection>,
     settings: Settings,
     ctx: Context,
+    keys: Option<Arc<KeyRing>>,
     in_doubt: bool,
 }
 
@@ -343,11 +358,12 @@ impl std::fmt::Debug for OneShot {
 }
 
 impl OneShot {
-    pub(crate) fn new(conn: PooledConnection, ctx: Context) -> Self {
+    pub(crate) fn new(conn: PooledConnection, ctx: Context, keys: Option<Arc<KeyRing>>) -> Self {
         Self {
             conn: Some(conn),
             settings: Settings::tenant(&ctx),
             ctx,
+            keys,
             in_doubt: false,
         }
     }
@@ -400,6 +416,7 @@ impl Drop for OneShot {
 pub struct PlatformWork {
     tx: Transaction,
     reason: String,
+    keys: Option<Arc<KeyRing>>,
 }
 
 impl std::fmt::Debug for PlatformWork {
@@ -416,11 +433,19 @@ impl PlatformWork {
         conn: PooledConnection,
         reason: &str,
         actor: Option<aems_core::UserId>,
+        keys: Option<Arc<KeyRing>>,
     ) -> Self {
         Self {
             tx: Transaction::new(conn, Settings::platform(reason, actor)),
             reason: reason.to_owned(),
+            keys,
         }
+    }
+
+    /// The key ring, or [`Error::Config`] when none was configured.
+    #[allow(dead_code)] // for the platform operations that read secrets (login)
+    pub(crate) fn keys(&self) -> Result<&KeyRing> {
+        require_keys(self.keys.as_deref())
     }
 
     /// Why this work crosses tenants.
@@ -477,6 +502,10 @@ pub(crate) mod sealed {
         /// The context statements run under.
         fn context(&self) -> &Context;
 
+        /// The key ring for encrypted columns, or [`Error::Config`] when the
+        /// database was built without one.
+        fn keys(&self) -> Result<&KeyRing>;
+
         /// Runs one statement (its future built from a shared reference to the
         /// connection, so it can be pipelined).
         fn run<'s, T, F>(
@@ -492,6 +521,10 @@ pub(crate) mod sealed {
     impl Executor for UnitOfWork {
         fn context(&self) -> &Context {
             &self.ctx
+        }
+
+        fn keys(&self) -> Result<&KeyRing> {
+            require_keys(self.keys.as_deref())
         }
 
         fn run<'s, T, F>(
@@ -510,6 +543,10 @@ pub(crate) mod sealed {
     impl Executor for OneShot {
         fn context(&self) -> &Context {
             &self.ctx
+        }
+
+        fn keys(&self) -> Result<&KeyRing> {
+            require_keys(self.keys.as_deref())
         }
 
         fn run<'s, T, F>(

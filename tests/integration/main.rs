@@ -8,5 +8,10 @@ mod harness;
 mod migrations;
 mod schema;
 
+mod auth;
+mod finance;
+mod hr;
+mod products;
+mod risk;
 mod sales;
 mod unit_of_work;

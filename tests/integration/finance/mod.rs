@@ -1,0 +1,1 @@
+//! `finance` tables through their repositories.

@@ -1,0 +1,1 @@
+//! `hr` tables through their repositories.

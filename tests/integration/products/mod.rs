@@ -1,0 +1,1 @@
+//! `products` tables through their repositories.

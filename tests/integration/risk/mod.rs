@@ -1,0 +1,1 @@
+//! `risk` tables through their repositories.
