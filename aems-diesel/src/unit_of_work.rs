@@ -416,7 +416,10 @@ impl Drop for OneShot {
 pub struct PlatformWork {
     tx: Transaction,
     reason: String,
+    actor: Option<aems_core::UserId>,
     keys: Option<Arc<KeyRing>>,
+    /// Whether this transaction's record of the cross-tenant access was written.
+    recorded: bool,
 }
 
 impl std::fmt::Debug for PlatformWork {
@@ -438,7 +441,9 @@ impl PlatformWork {
         Self {
             tx: Transaction::new(conn, Settings::platform(reason, actor)),
             reason: reason.to_owned(),
+            actor,
             keys,
+            recorded: false,
         }
     }
 
@@ -484,12 +489,38 @@ impl PlatformWork {
         self.tx.rollback().await
     }
 
+    /// Runs a statement. The first statement of each transaction carries the
+    /// audit row recording this cross-tenant access (who, why, what), sent
+    /// together with it: the path is audited at no extra round trip.
     pub(crate) async fn run<T, F>(&mut self, entity: &'static str, statement: F) -> Result<T>
     where
-        T: Send,
+        T: Send + 'static,
         F: for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>> + Send,
     {
-        self.tx.run(entity, statement).await
+        use futures_util::FutureExt;
+
+        if self.recorded {
+            return self.tx.run(entity, statement).await;
+        }
+        let record = crate::audit::cross_tenant_access(&self.reason, self.actor, entity);
+        let result = self
+            .tx
+            .run(entity, move |conn| {
+                use crate::schema::risk::audit_logs;
+                let audit = diesel::insert_into(audit_logs::table)
+                    .values(record)
+                    .execute(&mut { conn });
+                let work = statement(conn);
+                async move {
+                    let (audit, work) = futures_util::join!(audit, work);
+                    audit?;
+                    work
+                }
+                .boxed()
+            })
+            .await;
+        self.recorded = result.is_ok();
+        result
     }
 }
 

@@ -8,6 +8,7 @@ mod harness;
 mod migrations;
 mod schema;
 
+mod audit;
 mod auth;
 mod finance;
 mod hr;

@@ -1,0 +1,406 @@
+-- The audit trail, written by the database: every INSERT, UPDATE (including soft
+-- delete and restore) and DELETE of the 19 business tables leaves one audit_logs row
+-- per changed row, with the tenant, the actor, IP address, user agent and session
+-- taken from the transaction's settings (set by the library's unit of work), the old
+-- and new values (only the changed columns for an update) with sensitive columns
+-- redacted, and a severity.
+--
+-- Statement-level triggers with transition tables: a bulk INSERT of 1,000 rows runs
+-- the trigger once and writes its 1,000 audit rows in one INSERT ... SELECT.
+--
+-- A write with neither an actor (app.current_user_id) nor a cross-tenant reason
+-- (app.cross_tenant_reason) is refused rather than audited anonymously. Writes on the
+-- cross-tenant path record the reason in new_values->'_cross_tenant_reason' and no
+-- user_id (the operator need not belong to the tenant whose row changed).
+--
+-- The trigger functions run as the caller (SECURITY INVOKER): the application role
+-- inserts its own tenant's audit rows through the audit_logs INSERT policy, and can
+-- never write another tenant's.
+
+-- UUIDv7 (time-ordered) ids for audit rows, so ids follow time like every id the
+-- library generates. 48-bit Unix milliseconds, version 7, variant 10, random rest.
+CREATE FUNCTION public.uuid_generate_v7() RETURNS uuid
+LANGUAGE sql VOLATILE PARALLEL SAFE
+SET search_path = pg_catalog, public
+AS $$
+    SELECT encode(
+        set_bit(set_bit(
+            overlay(uuid_send(gen_random_uuid())
+                    PLACING substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)
+                    FROM 1 FOR 6),
+            52, 1), 53, 1),
+        'hex')::uuid
+$$;
+
+COMMENT ON FUNCTION public.uuid_generate_v7() IS
+    'A UUIDv7: 48-bit Unix milliseconds, version 7, random remainder.';
+
+-- The actor of an audit row must be a user of the row's tenant (composite foreign key),
+-- but signup writes the tenant's audit row before the admin user exists in the same
+-- transaction: check it at commit.
+ALTER TABLE risk.audit_logs DROP CONSTRAINT fk_audit_logs_user_id;
+ALTER TABLE risk.audit_logs ADD CONSTRAINT fk_audit_logs_user_id FOREIGN KEY (tenant_id, user_id)
+    REFERENCES auth.users (tenant_id, id) ON DELETE SET NULL (user_id)
+    DEFERRABLE INITIALLY DEFERRED;
+
+-- The transaction's context, or an error when nobody is accountable for the write.
+CREATE FUNCTION risk.audit_context(
+    OUT actor uuid, OUT tenant uuid, OUT ip inet, OUT agent text, OUT session uuid, OUT reason text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    actor   := NULLIF(current_setting('app.current_user_id', true), '')::uuid;
+    tenant  := NULLIF(current_setting('app.current_tenant_id', true), '')::uuid;
+    ip      := NULLIF(current_setting('app.client_ip', true), '')::inet;
+    agent   := NULLIF(current_setting('app.user_agent', true), '');
+    session := NULLIF(current_setting('app.session_id', true), '')::uuid;
+    reason  := NULLIF(current_setting('app.cross_tenant_reason', true), '');
+    IF actor IS NULL AND reason IS NULL THEN
+        RAISE EXCEPTION 'audited write without an actor: set app.current_user_id (or app.cross_tenant_reason) in the transaction'
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'write through the library''s unit of work, which sets the context';
+    END IF;
+END;
+$$;
+
+-- Sensitive columns replaced by "[redacted]" (only those present in the values).
+CREATE FUNCTION risk.audit_redact(vals jsonb, sensitive text[]) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$
+    SELECT CASE
+        WHEN vals IS NULL OR sensitive IS NULL OR cardinality(sensitive) = 0 THEN vals
+        ELSE vals || COALESCE(
+            (SELECT jsonb_object_agg(k, to_jsonb('[redacted]'::text)) FROM unnest(sensitive) AS k WHERE vals ? k),
+            '{}'::jsonb)
+    END
+$$;
+
+-- Trigger arguments: 'redact:<column>' (value never written to the trail) and
+-- 'ignore:<column>' (a change to only such columns is not audited, e.g. a session's
+-- last_activity).
+CREATE FUNCTION risk.audit_arguments(args text[], kind text) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$
+    SELECT COALESCE(array_agg(substr(a, length(kind) + 2)), '{}')
+    FROM unnest(args) AS a WHERE a LIKE kind || ':%'
+$$;
+
+-- The tenant an audited row belongs to: its tenant_id, a tenant's own id, or (for the
+-- auth tables without tenant_id) the context's tenant or else its user's tenant.
+CREATE FUNCTION risk.audit_tenant(tbl name, r jsonb, ctx_tenant uuid) RETURNS uuid
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE
+        WHEN tbl = 'tenants' THEN (r->>'id')::uuid
+        WHEN r ? 'tenant_id' THEN (r->>'tenant_id')::uuid
+        ELSE COALESCE(ctx_tenant,
+                      (SELECT u.tenant_id FROM auth.users u WHERE u.id = (r->>'user_id')::uuid))
+    END
+$$;
+
+CREATE FUNCTION risk.audit_after_insert() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ctx record;
+    sensitive text[] := risk.audit_arguments(TG_ARGV, 'redact');
+BEGIN
+    -- Statement triggers fire for statements that changed nothing too.
+    IF NOT EXISTS (SELECT 1 FROM new_rows) THEN
+        RETURN NULL;
+    END IF;
+    SELECT * INTO ctx FROM risk.audit_context();
+    INSERT INTO risk.audit_logs (id, tenant_id, user_id, action, entity_type, entity_id,
+                                 new_values, ip_address, user_agent, session_id, severity)
+    SELECT public.uuid_generate_v7(),
+           risk.audit_tenant(TG_TABLE_NAME, r.j, ctx.tenant),
+           CASE WHEN ctx.reason IS NULL THEN ctx.actor END,
+           'insert', TG_TABLE_NAME, (r.j->>'id')::uuid,
+           risk.audit_redact(r.j, sensitive)
+               || CASE WHEN ctx.reason IS NULL THEN '{}'::jsonb
+                       ELSE jsonb_build_object('_cross_tenant_reason', ctx.reason) END,
+           ctx.ip, ctx.agent, ctx.session, 'info'
+    FROM (SELECT to_jsonb(n) AS j FROM new_rows n) AS r;
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION risk.audit_after_update() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ctx record;
+    sensitive text[] := risk.audit_arguments(TG_ARGV, 'redact');
+    -- updated_at changes with every update: on its own it is not a change.
+    ignored text[] := risk.audit_arguments(TG_ARGV, 'ignore') || ARRAY['updated_at'];
+BEGIN
+    -- Statement triggers fire for statements that changed nothing too.
+    IF NOT EXISTS (SELECT 1 FROM new_rows) THEN
+        RETURN NULL;
+    END IF;
+    SELECT * INTO ctx FROM risk.audit_context();
+    INSERT INTO risk.audit_logs (id, tenant_id, user_id, action, entity_type, entity_id,
+                                 old_values, new_values, ip_address, user_agent, session_id, severity)
+    SELECT public.uuid_generate_v7(),
+           risk.audit_tenant(TG_TABLE_NAME, n.j, ctx.tenant),
+           CASE WHEN ctx.reason IS NULL THEN ctx.actor END,
+           CASE
+               WHEN (o.j->>'deleted_at') IS NULL AND (n.j->>'deleted_at') IS NOT NULL THEN 'soft_delete'
+               WHEN (o.j->>'deleted_at') IS NOT NULL AND (n.j->>'deleted_at') IS NULL THEN 'restore'
+               ELSE 'update'
+           END,
+           TG_TABLE_NAME, (n.j->>'id')::uuid,
+           risk.audit_redact(d.old_values, sensitive),
+           risk.audit_redact(d.new_values, sensitive)
+               || CASE WHEN ctx.reason IS NULL THEN '{}'::jsonb
+                       ELSE jsonb_build_object('_cross_tenant_reason', ctx.reason) END,
+           ctx.ip, ctx.agent, ctx.session,
+           CASE WHEN (o.j->>'deleted_at') IS NULL AND (n.j->>'deleted_at') IS NOT NULL
+                THEN 'warning' ELSE 'info' END
+    FROM (SELECT to_jsonb(x) AS j FROM old_rows x) AS o
+    JOIN (SELECT to_jsonb(x) AS j FROM new_rows x) AS n ON (n.j->>'id') = (o.j->>'id')
+    CROSS JOIN LATERAL (
+        SELECT jsonb_object_agg(k, o.j->k) AS old_values, jsonb_object_agg(k, n.j->k) AS new_values
+        FROM jsonb_object_keys(n.j) AS k
+        WHERE (n.j->k) IS DISTINCT FROM (o.j->k) AND NOT (k = ANY (ignored))
+    ) AS d
+    WHERE d.new_values IS NOT NULL;
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION risk.audit_after_delete() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ctx record;
+    sensitive text[] := risk.audit_arguments(TG_ARGV, 'redact');
+BEGIN
+    -- Statement triggers fire for statements that changed nothing too.
+    IF NOT EXISTS (SELECT 1 FROM old_rows) THEN
+        RETURN NULL;
+    END IF;
+    SELECT * INTO ctx FROM risk.audit_context();
+    INSERT INTO risk.audit_logs (id, tenant_id, user_id, action, entity_type, entity_id,
+                                 old_values, new_values, ip_address, user_agent, session_id, severity)
+    SELECT public.uuid_generate_v7(),
+           -- A deleted tenant takes its audit rows with it (ON DELETE CASCADE); the
+           -- record that it was deleted is kept as a platform row without a tenant.
+           CASE WHEN TG_TABLE_NAME = 'tenants' THEN NULL ELSE t.tenant END,
+           CASE WHEN ctx.reason IS NULL AND TG_TABLE_NAME <> 'tenants' THEN ctx.actor END,
+           'delete', TG_TABLE_NAME, (r.j->>'id')::uuid,
+           risk.audit_redact(r.j, sensitive),
+           CASE WHEN ctx.reason IS NULL THEN NULL
+                ELSE jsonb_build_object('_cross_tenant_reason', ctx.reason) END,
+           ctx.ip, ctx.agent, ctx.session, 'warning'
+    FROM (SELECT to_jsonb(x) AS j FROM old_rows x) AS r
+    CROSS JOIN LATERAL (SELECT risk.audit_tenant(TG_TABLE_NAME, r.j, ctx.tenant) AS tenant) AS t
+    -- Rows deleted because their tenant is being deleted (cascade) have nowhere to go.
+    WHERE TG_TABLE_NAME = 'tenants'
+       OR EXISTS (SELECT 1 FROM auth.tenants x WHERE x.id = t.tenant);
+    RETURN NULL;
+END;
+$$;
+
+REVOKE ALL ON FUNCTION risk.audit_context() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION risk.audit_context() TO application_user, aems_platform;
+REVOKE ALL ON FUNCTION public.uuid_generate_v7() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.uuid_generate_v7() TO application_user, aems_platform;
+
+-- One trio of triggers per audited table; sensitive columns named per table.
+CREATE TRIGGER trg_tenants_audit_insert AFTER INSERT ON auth.tenants
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_insert();
+CREATE TRIGGER trg_tenants_audit_update AFTER UPDATE ON auth.tenants
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_update();
+CREATE TRIGGER trg_tenants_audit_delete AFTER DELETE ON auth.tenants
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_delete();
+
+CREATE TRIGGER trg_users_audit_insert AFTER INSERT ON auth.users
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_insert('redact:password_hash');
+CREATE TRIGGER trg_users_audit_update AFTER UPDATE ON auth.users
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_update('redact:password_hash');
+CREATE TRIGGER trg_users_audit_delete AFTER DELETE ON auth.users
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_delete('redact:password_hash');
+
+CREATE TRIGGER trg_user_sessions_audit_insert AFTER INSERT ON auth.user_sessions
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_insert('redact:token_hash', 'redact:refresh_token_hash', 'ignore:last_activity');
+CREATE TRIGGER trg_user_sessions_audit_update AFTER UPDATE ON auth.user_sessions
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_update('redact:token_hash', 'redact:refresh_token_hash', 'ignore:last_activity');
+CREATE TRIGGER trg_user_sessions_audit_delete AFTER DELETE ON auth.user_sessions
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_delete('redact:token_hash', 'redact:refresh_token_hash', 'ignore:last_activity');
+
+CREATE TRIGGER trg_user_mfa_audit_insert AFTER INSERT ON auth.user_mfa
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_insert('redact:secret_key', 'redact:backup_codes');
+CREATE TRIGGER trg_user_mfa_audit_update AFTER UPDATE ON auth.user_mfa
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_update('redact:secret_key', 'redact:backup_codes');
+CREATE TRIGGER trg_user_mfa_audit_delete AFTER DELETE ON auth.user_mfa
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_delete('redact:secret_key', 'redact:backup_codes');
+
+CREATE TRIGGER trg_oauth_connections_audit_insert AFTER INSERT ON auth.oauth_connections
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_insert('redact:access_token', 'redact:refresh_token');
+CREATE TRIGGER trg_oauth_connections_audit_update AFTER UPDATE ON auth.oauth_connections
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_update('redact:access_token', 'redact:refresh_token');
+CREATE TRIGGER trg_oauth_connections_audit_delete AFTER DELETE ON auth.oauth_connections
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_delete('redact:access_token', 'redact:refresh_token');
+
+CREATE TRIGGER trg_sales_metrics_audit_insert AFTER INSERT ON sales.sales_metrics
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_insert();
+CREATE TRIGGER trg_sales_metrics_audit_update AFTER UPDATE ON sales.sales_metrics
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_update();
+CREATE TRIGGER trg_sales_metrics_audit_delete AFTER DELETE ON sales.sales_metrics
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_delete();
+
+CREATE TRIGGER trg_customers_audit_insert AFTER INSERT ON sales.customers
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_insert();
+CREATE TRIGGER trg_customers_audit_update AFTER UPDATE ON sales.customers
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_update();
+CREATE TRIGGER trg_customers_audit_delete AFTER DELETE ON sales.customers
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_delete();
+
+CREATE TRIGGER trg_sales_pipeline_audit_insert AFTER INSERT ON sales.sales_pipeline
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_insert();
+CREATE TRIGGER trg_sales_pipeline_audit_update AFTER UPDATE ON sales.sales_pipeline
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_update();
+CREATE TRIGGER trg_sales_pipeline_audit_delete AFTER DELETE ON sales.sales_pipeline
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_delete();
+
+CREATE TRIGGER trg_finance_metrics_audit_insert AFTER INSERT ON finance.finance_metrics
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_insert();
+CREATE TRIGGER trg_finance_metrics_audit_update AFTER UPDATE ON finance.finance_metrics
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_update();
+CREATE TRIGGER trg_finance_metrics_audit_delete AFTER DELETE ON finance.finance_metrics
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_delete();
+
+CREATE TRIGGER trg_budget_plans_audit_insert AFTER INSERT ON finance.budget_plans
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_insert();
+CREATE TRIGGER trg_budget_plans_audit_update AFTER UPDATE ON finance.budget_plans
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_update();
+CREATE TRIGGER trg_budget_plans_audit_delete AFTER DELETE ON finance.budget_plans
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_delete();
+
+CREATE TRIGGER trg_expense_transactions_audit_insert AFTER INSERT ON finance.expense_transactions
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_insert();
+CREATE TRIGGER trg_expense_transactions_audit_update AFTER UPDATE ON finance.expense_transactions
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_update();
+CREATE TRIGGER trg_expense_transactions_audit_delete AFTER DELETE ON finance.expense_transactions
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_delete();
+
+CREATE TRIGGER trg_hr_metrics_audit_insert AFTER INSERT ON hr.hr_metrics
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_insert();
+CREATE TRIGGER trg_hr_metrics_audit_update AFTER UPDATE ON hr.hr_metrics
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_update();
+CREATE TRIGGER trg_hr_metrics_audit_delete AFTER DELETE ON hr.hr_metrics
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_delete();
+
+CREATE TRIGGER trg_employees_audit_insert AFTER INSERT ON hr.employees
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_insert('redact:salary');
+CREATE TRIGGER trg_employees_audit_update AFTER UPDATE ON hr.employees
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_update('redact:salary');
+CREATE TRIGGER trg_employees_audit_delete AFTER DELETE ON hr.employees
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_delete('redact:salary');
+
+CREATE TRIGGER trg_recruitment_pipeline_audit_insert AFTER INSERT ON hr.recruitment_pipeline
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_insert();
+CREATE TRIGGER trg_recruitment_pipeline_audit_update AFTER UPDATE ON hr.recruitment_pipeline
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_update();
+CREATE TRIGGER trg_recruitment_pipeline_audit_delete AFTER DELETE ON hr.recruitment_pipeline
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_delete();
+
+CREATE TRIGGER trg_products_audit_insert AFTER INSERT ON products.products
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_insert();
+CREATE TRIGGER trg_products_audit_update AFTER UPDATE ON products.products
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_update();
+CREATE TRIGGER trg_products_audit_delete AFTER DELETE ON products.products
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_delete();
+
+CREATE TRIGGER trg_inventory_levels_audit_insert AFTER INSERT ON products.inventory_levels
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_insert();
+CREATE TRIGGER trg_inventory_levels_audit_update AFTER UPDATE ON products.inventory_levels
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_update();
+CREATE TRIGGER trg_inventory_levels_audit_delete AFTER DELETE ON products.inventory_levels
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_delete();
+
+CREATE TRIGGER trg_product_performance_audit_insert AFTER INSERT ON products.product_performance
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_insert();
+CREATE TRIGGER trg_product_performance_audit_update AFTER UPDATE ON products.product_performance
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_update();
+CREATE TRIGGER trg_product_performance_audit_delete AFTER DELETE ON products.product_performance
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_delete();
+
+CREATE TRIGGER trg_risk_assessments_audit_insert AFTER INSERT ON risk.risk_assessments
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_insert();
+CREATE TRIGGER trg_risk_assessments_audit_update AFTER UPDATE ON risk.risk_assessments
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_update();
+CREATE TRIGGER trg_risk_assessments_audit_delete AFTER DELETE ON risk.risk_assessments
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_delete();
+
+CREATE TRIGGER trg_compliance_records_audit_insert AFTER INSERT ON risk.compliance_records
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_insert();
+CREATE TRIGGER trg_compliance_records_audit_update AFTER UPDATE ON risk.compliance_records
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_update();
+CREATE TRIGGER trg_compliance_records_audit_delete AFTER DELETE ON risk.compliance_records
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_delete();
