@@ -76,6 +76,23 @@ impl KeyRing {
         Self { current: id, keys }
     }
 
+    /// A fresh random 256-bit key, from the operating system's generator (for
+    /// provisioning: store it base64-encoded in `AEMS_KEYS`).
+    pub fn generate_key() -> [u8; 32] {
+        XChaCha20Poly1305::generate_key(&mut OsRng).into()
+    }
+
+    /// A ring with one fresh random key `id` (tests, demos: what it seals is
+    /// lost with it).
+    pub fn generate(id: u32) -> Self {
+        Self::new(id, Self::generate_key())
+    }
+
+    /// The base64 text of a key, as `AEMS_KEYS` takes it.
+    pub fn encode_key(key: &[u8; 32]) -> String {
+        BASE64.encode(key)
+    }
+
     /// Keeps an older key to open envelopes sealed with it.
     pub fn with_retired_key(mut self, id: u32, key: [u8; 32]) -> Self {
         self.keys
