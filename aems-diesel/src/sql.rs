@@ -1,6 +1,9 @@
 //! The few PostgreSQL functions and operators diesel does not ship that the
 //! repositories use: full-text search and `set_config`.
 
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::result::QueryResult;
 use diesel::sql_types::{SqlType, Text};
 
 /// PostgreSQL's `regconfig` (a text-search configuration such as `'english'`).
@@ -52,4 +55,39 @@ where
     Q: diesel::Expression<SqlType = Text>,
 {
     TsMatches::new(document, plainto_tsquery(english(), query))
+}
+
+/// A statement whose SQL text never varies, prepared once per connection even
+/// though diesel declines to cache its kind.
+///
+/// diesel marks every `UPDATE` and every upsert (`ON CONFLICT … DO UPDATE`)
+/// unsafe to cache, because a changeset with optional fields can produce many
+/// different SQL texts. Then each execution is prepared anew: an extra round
+/// trip that pipelining cannot hide. Repositories write fixed changesets (every
+/// column, from the checked entity), so their SQL is one text per statement;
+/// wrapped in `Cached`, it is cached by that text.
+///
+/// Only wrap statements whose SQL text is fixed: the cache grows by one entry
+/// per distinct text.
+#[derive(Debug, Clone, Copy)]
+pub struct Cached<Q>(pub Q);
+
+impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Cached<Q> {
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _backend: &Pg) -> QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+// No static query id: the statement cache keys it by its SQL text.
+impl<Q> QueryId for Cached<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: Query> Query for Cached<Q> {
+    type SqlType = Q::SqlType;
 }

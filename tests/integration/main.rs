@@ -14,5 +14,6 @@ mod finance;
 mod hr;
 mod products;
 mod risk;
+mod round_trips;
 mod sales;
 mod unit_of_work;

@@ -84,9 +84,11 @@ fn entities(rows: Vec<CustomerRow>) -> Result<Vec<Customer>> {
     rows.into_iter().map(CustomerRow::into_entity).collect()
 }
 
-/// A new row, as inserted: ids and authorship come from the context.
+/// A new row, as inserted: ids and authorship come from the context. `None`
+/// is bound as NULL (not rendered as DEFAULT), so the INSERT's text never
+/// varies and it is prepared once per connection.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = customers, check_for_backend(Pg))]
+#[diesel(table_name = customers, check_for_backend(Pg), treat_none_as_default_value = false)]
 struct NewCustomerRow {
     id: Uuid,
     tenant_id: Uuid,
@@ -133,61 +135,47 @@ impl NewCustomerRow {
     }
 }
 
-/// The columns a patch changes (`None`: leave; `Some(None)`: set NULL), plus
-/// who changed them.
+/// Every column an update may change, taken from the checked, patched
+/// customer: one fixed SQL text for every update (see [`sql::Cached`]); the
+/// audit trail still records only the columns whose values changed.
 #[derive(Debug, AsChangeset)]
-#[diesel(table_name = customers, check_for_backend(Pg))]
+#[diesel(table_name = customers, check_for_backend(Pg), treat_none_as_null = true)]
 struct CustomerChangeset {
-    company_name: Option<String>,
-    contact_email: Option<String>,
-    contact_phone: Option<Option<String>>,
-    industry: Option<Option<String>>,
-    company_size: Option<Option<&'static str>>,
-    territory: Option<Option<String>>,
-    customer_segment: Option<&'static str>,
-    acquisition_date: Option<NaiveDate>,
-    lifetime_value: Option<BigDecimal>,
-    total_revenue: Option<BigDecimal>,
-    last_purchase_date: Option<Option<NaiveDate>>,
-    status: Option<&'static str>,
-    billing_address: Option<Option<serde_json::Value>>,
-    custom_fields: Option<Option<serde_json::Value>>,
+    company_name: String,
+    contact_email: String,
+    contact_phone: Option<String>,
+    industry: Option<String>,
+    company_size: Option<&'static str>,
+    territory: Option<String>,
+    customer_segment: &'static str,
+    acquisition_date: NaiveDate,
+    lifetime_value: BigDecimal,
+    total_revenue: BigDecimal,
+    last_purchase_date: Option<NaiveDate>,
+    status: &'static str,
+    billing_address: Option<serde_json::Value>,
+    custom_fields: Option<serde_json::Value>,
     updated_by: Uuid,
 }
 
 impl CustomerChangeset {
-    fn from_patch(patch: &CustomerPatch, actor: UserId) -> Self {
+    fn from_entity(c: &Customer, actor: UserId) -> Self {
         let object = |o: &aems_core::JsonObject| serde_json::Value::Object(o.clone());
         Self {
-            company_name: patch.company_name.as_ref().map(|v| v.to_string()),
-            contact_email: patch.contact_email.as_ref().map(|v| v.to_string()),
-            contact_phone: patch
-                .contact_phone
-                .as_ref()
-                .map(|v| v.as_ref().map(|p| p.to_string())),
-            industry: patch
-                .industry
-                .as_ref()
-                .map(|v| v.as_ref().map(|i| i.to_string())),
-            company_size: patch.company_size.map(|v| v.map(|s| s.as_str())),
-            territory: patch
-                .territory
-                .as_ref()
-                .map(|v| v.as_ref().map(|t| t.to_string())),
-            customer_segment: patch.customer_segment.map(|s| s.as_str()),
-            acquisition_date: patch.acquisition_date,
-            lifetime_value: patch
-                .lifetime_value
-                .as_ref()
-                .map(|v| v.as_decimal().clone()),
-            total_revenue: patch.total_revenue.as_ref().map(|v| v.as_decimal().clone()),
-            last_purchase_date: patch.last_purchase_date,
-            status: patch.status.map(|s| s.as_str()),
-            billing_address: patch
-                .billing_address
-                .as_ref()
-                .map(|v| v.as_ref().map(object)),
-            custom_fields: patch.custom_fields.as_ref().map(|v| v.as_ref().map(object)),
+            company_name: c.company_name.to_string(),
+            contact_email: c.contact_email.to_string(),
+            contact_phone: c.contact_phone.as_ref().map(|p| p.to_string()),
+            industry: c.industry.as_ref().map(|i| i.to_string()),
+            company_size: c.company_size.map(|s| s.as_str()),
+            territory: c.territory.as_ref().map(|t| t.to_string()),
+            customer_segment: c.customer_segment.as_str(),
+            acquisition_date: c.acquisition_date,
+            lifetime_value: c.lifetime_value.as_decimal().clone(),
+            total_revenue: c.total_revenue.as_decimal().clone(),
+            last_purchase_date: c.last_purchase_date,
+            status: c.status.as_str(),
+            billing_address: c.billing_address.as_ref().map(object),
+            custom_fields: c.custom_fields.as_ref().map(object),
             updated_by: actor.into_uuid(),
         }
     }
@@ -356,19 +344,21 @@ impl<'e, E: Executor> Customers<'e, E> {
         if current.updated_at != expected_updated_at {
             return Err(Error::Conflict { entity: ENTITY });
         }
-        current.patched(patch)?;
-        let changes = CustomerChangeset::from_patch(patch, self.exec.context().actor());
+        let next = current.patched(patch)?;
+        let changes = CustomerChangeset::from_entity(&next, self.exec.context().actor());
         let updated = self
             .exec
             .run(ENTITY, move |conn| {
-                diesel::update(
-                    customers::table
-                        .find(id.into_uuid())
-                        .filter(customers::updated_at.eq(expected_updated_at))
-                        .filter(customers::deleted_at.is_null()),
+                sql::Cached(
+                    diesel::update(
+                        customers::table
+                            .find(id.into_uuid())
+                            .filter(customers::updated_at.eq(expected_updated_at))
+                            .filter(customers::deleted_at.is_null()),
+                    )
+                    .set(changes)
+                    .returning(CustomerRow::as_returning()),
                 )
-                .set(changes)
-                .returning(CustomerRow::as_returning())
                 .get_result(&mut { conn })
                 .map(|r| r.optional())
                 .boxed()
@@ -387,16 +377,18 @@ impl<'e, E: Executor> Customers<'e, E> {
         let row = self
             .exec
             .run(ENTITY, move |conn| {
-                diesel::update(
-                    customers::table
-                        .find(id.into_uuid())
-                        .filter(customers::deleted_at.is_null()),
+                sql::Cached(
+                    diesel::update(
+                        customers::table
+                            .find(id.into_uuid())
+                            .filter(customers::deleted_at.is_null()),
+                    )
+                    .set((
+                        customers::deleted_at.eq(diesel::dsl::now),
+                        customers::updated_by.eq(actor),
+                    ))
+                    .returning(CustomerRow::as_returning()),
                 )
-                .set((
-                    customers::deleted_at.eq(diesel::dsl::now),
-                    customers::updated_by.eq(actor),
-                ))
-                .returning(CustomerRow::as_returning())
                 .get_result(&mut { conn })
                 .map(|r| r.optional())
                 .boxed()
@@ -411,16 +403,18 @@ impl<'e, E: Executor> Customers<'e, E> {
         let row = self
             .exec
             .run(ENTITY, move |conn| {
-                diesel::update(
-                    customers::table
-                        .find(id.into_uuid())
-                        .filter(customers::deleted_at.is_not_null()),
+                sql::Cached(
+                    diesel::update(
+                        customers::table
+                            .find(id.into_uuid())
+                            .filter(customers::deleted_at.is_not_null()),
+                    )
+                    .set((
+                        customers::deleted_at.eq(None::<DateTime<Utc>>),
+                        customers::updated_by.eq(actor),
+                    ))
+                    .returning(CustomerRow::as_returning()),
                 )
-                .set((
-                    customers::deleted_at.eq(None::<DateTime<Utc>>),
-                    customers::updated_by.eq(actor),
-                ))
-                .returning(CustomerRow::as_returning())
                 .get_result(&mut { conn })
                 .map(|r| r.optional())
                 .boxed()

@@ -33,7 +33,10 @@
 
 mod container;
 mod local;
+mod round_trips;
 mod watchdog;
+
+pub use round_trips::RoundTripProxy;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
