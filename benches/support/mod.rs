@@ -209,9 +209,16 @@ impl Env {
                      FROM bench.seeded t, generate_series(1, {per_tenant}) c
                      WHERE t.g <= {tenants};
                  COMMIT;
-                 -- The baseline: the same table, indexes and data; no RLS, no triggers.
+                 -- The baseline: the same table, indexes, constraints, foreign keys,
+                 -- updated_at trigger and data; no RLS, no audit triggers.
                  CREATE TABLE bench.customers (LIKE sales.customers INCLUDING ALL);
                  INSERT INTO bench.customers SELECT * FROM sales.customers;
+                 ALTER TABLE bench.customers
+                     ADD FOREIGN KEY (tenant_id) REFERENCES auth.tenants (id) ON DELETE CASCADE,
+                     ADD FOREIGN KEY (tenant_id, created_by) REFERENCES auth.users (tenant_id, id),
+                     ADD FOREIGN KEY (tenant_id, updated_by) REFERENCES auth.users (tenant_id, id);
+                 CREATE TRIGGER trg_bench_customers_updated_at BEFORE UPDATE ON bench.customers
+                     FOR EACH ROW EXECUTE FUNCTION public.update_updated_at_column();
                  GRANT USAGE ON SCHEMA bench TO {role};
                  GRANT SELECT, INSERT, UPDATE, DELETE ON bench.customers TO {role};
                  ANALYZE sales.customers;

@@ -32,7 +32,7 @@ pub fn bench(c: &mut Criterion, rt: &Runtime, env: &Env) {
         .unwrap();
     let update_raw = rt
         .block_on(raw.prepare(&format!(
-            "UPDATE bench.customers SET industry = $3, updated_by = $4, updated_at = now() \
+            "UPDATE bench.customers SET industry = $3, updated_by = $4 \
              WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING {}",
             raw_select_list()
         )))
