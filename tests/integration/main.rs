@@ -4,6 +4,7 @@
 mod fixture;
 mod support;
 
+mod core_vs_database;
 mod harness;
 mod migrations;
 mod plans;
