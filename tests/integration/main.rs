@@ -8,6 +8,7 @@ mod harness;
 mod migrations;
 mod schema;
 
+mod analytics;
 mod audit;
 mod auth;
 mod finance;
