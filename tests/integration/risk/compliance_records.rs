@@ -9,7 +9,8 @@ use aems_core::{ComplianceRecordId, EmployeeId, ErrorCode};
 use aems_diesel::prelude::*;
 use aems_diesel::risk::ComplianceRecordFilter;
 use aems_diesel::risk::compliance_records::RESPONSIBLE_PARTY_CONSTRAINT;
-use aems_diesel::{Error, Order};
+use aems_diesel::testing::RoundTripProxy;
+use aems_diesel::{Database, DatabaseConfig, Error, Order};
 use chrono::NaiveDate;
 
 use super::add_employee;
@@ -519,4 +520,67 @@ async fn a_deleted_record_is_gone_and_deleting_it_again_is_not_found() {
     ));
     assert_eq!(db.compliance_records().get(kept.id).await.unwrap(), kept);
     assert_eq!(t.count("risk.compliance_records").await, 3);
+}
+
+#[tokio::test]
+async fn every_statement_is_prepared_once_and_costs_one_round_trip() {
+    let t = TwoTenants::new().await;
+    let proxy = RoundTripProxy::start(&t.db).await.unwrap();
+    let db = Database::new(DatabaseConfig::new(proxy.app_url()).max_connections(1)).unwrap();
+    let filter = ComplianceRecordFilter::all()
+        .status(ComplianceStatus::InProgress)
+        .deadline_within(date(2025, 1, 1), date(2025, 12, 31));
+    let patch = |n: u32| ComplianceRecordPatch {
+        deadline: Some(Some(date(2025, 5, n))),
+        ..Default::default()
+    };
+    let mut s = db.one_shot(&t.ctx_a()).await.unwrap();
+    // Each statement once, to prepare it.
+    let record = s
+        .compliance_records()
+        .create(new_record("Warm", responsible_a(&t)))
+        .await
+        .unwrap();
+    s.compliance_records()
+        .update(record.id, record.updated_at, &patch(1))
+        .await
+        .unwrap();
+    s.compliance_records()
+        .list(&filter, PageRequest::first(10))
+        .await
+        .unwrap();
+    s.compliance_records().delete(record.id).await.unwrap();
+    let record = s
+        .compliance_records()
+        .create(new_record("Counted", responsible_a(&t)))
+        .await
+        .unwrap();
+
+    for n in 2..5 {
+        proxy.reset();
+        let current = s.compliance_records().get(record.id).await.unwrap();
+        assert_eq!(proxy.round_trips(), 1, "get");
+        proxy.reset();
+        s.compliance_records()
+            .list(&filter, PageRequest::first(10))
+            .await
+            .unwrap();
+        assert_eq!(proxy.round_trips(), 1, "page");
+        proxy.reset();
+        s.compliance_records()
+            .update(record.id, current.updated_at, &patch(n))
+            .await
+            .unwrap();
+        assert_eq!(proxy.round_trips(), 2, "update: read + guarded write");
+        proxy.reset();
+        let gone = s
+            .compliance_records()
+            .create(new_record("Short-lived", responsible_a(&t)))
+            .await
+            .unwrap();
+        assert_eq!(proxy.round_trips(), 1, "create");
+        proxy.reset();
+        s.compliance_records().delete(gone.id).await.unwrap();
+        assert_eq!(proxy.round_trips(), 1, "delete");
+    }
 }

@@ -10,7 +10,8 @@ use aems_core::{EmployeeId, ErrorCode, Impact, Likelihood, RiskAssessmentId, Tra
 use aems_diesel::prelude::*;
 use aems_diesel::risk::risk_assessments::OWNER_CONSTRAINT;
 use aems_diesel::risk::{RevisedPlans, RiskAssessmentFilter};
-use aems_diesel::{Error, Order};
+use aems_diesel::testing::RoundTripProxy;
+use aems_diesel::{Database, DatabaseConfig, Error, Order};
 use chrono::NaiveDate;
 
 use super::{add_employee, as_admin, constraint_of, try_as_admin};
@@ -181,6 +182,83 @@ async fn a_row_written_around_the_library_with_a_wrong_score_or_level_is_refused
     );
     assert_eq!(t.count("risk.risk_assessments").await, 2, "the seeds only");
     as_admin(&t, &t.a, &insert(12, "high")).await;
+}
+
+#[tokio::test]
+async fn a_stored_score_or_level_that_disagrees_with_the_factors_is_a_decode_error() {
+    // Only possible once the constraints are gone: the library still refuses
+    // to hand out a risk whose derived columns lie.
+    let t = TwoTenants::new().await;
+    admin(&t.db)
+        .await
+        .batch_execute(
+            "ALTER TABLE risk.risk_assessments
+                DROP CONSTRAINT chk_risk_assessments_risk_score_product,
+                DROP CONSTRAINT chk_risk_assessments_risk_level_matches_score",
+        )
+        .await
+        .unwrap();
+    let forged = |name: &str, score: i32, level: &str| {
+        format!(
+            "INSERT INTO risk.risk_assessments (id, tenant_id, risk_name, risk_category,
+                    description, likelihood, impact, risk_score, risk_level, owner_id,
+                    next_review_date, created_by, updated_by)
+                VALUES ('{id}', '{t}', '{name}', 'Operations', 'Forged', 3, 4, {score}, '{level}',
+                    '{e}', '2025-06-01', '{u}', '{u}');",
+            id = uuid::Uuid::now_v7(),
+            t = t.a.tenant,
+            e = t.a.employee,
+            u = t.a.user
+        )
+    };
+    as_admin(&t, &t.a, &forged("Wrong score", 11, "high")).await;
+    as_admin(&t, &t.a, &forged("Wrong level", 12, "medium")).await;
+    let mut db = t.database.one_shot(&t.ctx_a()).await.unwrap();
+    let err = db
+        .risk_assessments()
+        .list(
+            &RiskAssessmentFilter::all().category("Operations".parse().unwrap()),
+            PageRequest::first(10),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Decode {
+                entity: "risk_assessments",
+                column: "risk_score" | "risk_level",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let ids: Vec<(uuid::Uuid, String)> = admin(&t.db)
+        .await
+        .query(
+            "SELECT id, risk_name FROM risk.risk_assessments WHERE description = 'Forged'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    for (id, name) in ids {
+        let column = if name == "Wrong score" {
+            "risk_score"
+        } else {
+            "risk_level"
+        };
+        match db
+            .risk_assessments()
+            .get(RiskAssessmentId::from_uuid(id))
+            .await
+        {
+            Err(Error::Decode { column: c, .. }) => assert_eq!(c, column, "{name}"),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
 }
 
 #[tokio::test]
@@ -853,4 +931,96 @@ async fn a_concurrent_reassessment_waits_for_the_row_lock_and_is_judged_against_
     let now = db.risk_assessments().get(risk.id).await.unwrap();
     assert_eq!(now.last_review_date, Some(date(2025, 3, 10)));
     assert_eq!(now.rating.score().get(), 16);
+}
+
+#[tokio::test]
+async fn every_statement_is_prepared_once_and_costs_one_round_trip() {
+    let t = TwoTenants::new().await;
+    let proxy = RoundTripProxy::start(&t.db).await.unwrap();
+    let db = Database::new(DatabaseConfig::new(proxy.app_url()).max_connections(1)).unwrap();
+    let filter = RiskAssessmentFilter::all()
+        .level(RiskLevel::Medium)
+        .review_due_by(date(2025, 12, 31));
+    let patch = |n: u32| RiskAssessmentPatch {
+        next_review_date: Some(date(2025, 5, n)),
+        ..Default::default()
+    };
+    let plans = || RevisedPlans::unchanged().mitigation(Some("Plan".parse().unwrap()));
+    // Each statement once, to prepare it.
+    let mut s = db.one_shot(&t.ctx_a()).await.unwrap();
+    let warm = s
+        .risk_assessments()
+        .create(new_risk("Warm", owner_a(&t), 2, 3))
+        .await
+        .unwrap();
+    let warm = s
+        .risk_assessments()
+        .update(warm.id, warm.updated_at, &patch(1))
+        .await
+        .unwrap();
+    s.risk_assessments()
+        .list(&filter, PageRequest::first(10))
+        .await
+        .unwrap();
+    s.risk_assessments().delete(warm.id).await.unwrap();
+    let risk = s
+        .risk_assessments()
+        .create(new_risk("Counted", owner_a(&t), 2, 3))
+        .await
+        .unwrap();
+    drop(s); // the pool's only connection
+    let mut uow = db.unit_of_work(&t.ctx_a()).await.unwrap();
+    uow.risk_assessments()
+        .reassess(
+            risk.id,
+            review(2, 3, date(2025, 2, 1), date(2025, 3, 1)),
+            plans(),
+        )
+        .await
+        .unwrap();
+    uow.commit().await.unwrap();
+
+    let mut s = db.one_shot(&t.ctx_a()).await.unwrap();
+    for n in 2..5 {
+        proxy.reset();
+        let current = s.risk_assessments().get(risk.id).await.unwrap();
+        assert_eq!(proxy.round_trips(), 1, "get");
+        proxy.reset();
+        s.risk_assessments()
+            .list(&filter, PageRequest::first(10))
+            .await
+            .unwrap();
+        assert_eq!(proxy.round_trips(), 1, "page");
+        proxy.reset();
+        s.risk_assessments()
+            .update(risk.id, current.updated_at, &patch(n))
+            .await
+            .unwrap();
+        assert_eq!(proxy.round_trips(), 2, "update: read + guarded write");
+        proxy.reset();
+        let gone = s
+            .risk_assessments()
+            .create(new_risk("Short-lived", owner_a(&t), 1, 1))
+            .await
+            .unwrap();
+        assert_eq!(proxy.round_trips(), 1, "create");
+        proxy.reset();
+        s.risk_assessments().delete(gone.id).await.unwrap();
+        assert_eq!(proxy.round_trips(), 1, "delete");
+    }
+    drop(s);
+    for day in 2..5 {
+        let mut uow = db.unit_of_work(&t.ctx_a()).await.unwrap();
+        proxy.reset();
+        uow.risk_assessments()
+            .reassess(
+                risk.id,
+                review(3, 3, date(2025, 3, day), date(2025, 4, 1)),
+                plans(),
+            )
+            .await
+            .unwrap();
+        uow.commit().await.unwrap();
+        assert_eq!(proxy.round_trips(), 3, "reassess: lock, write, commit");
+    }
 }
