@@ -6,6 +6,7 @@ mod support;
 
 mod harness;
 mod migrations;
+mod plans;
 mod schema;
 
 mod analytics;

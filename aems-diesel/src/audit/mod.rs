@@ -314,7 +314,12 @@ impl<'e, E: Executor> AuditTrail<'e, E> {
                     );
                 }
                 query
-                    .order((audit_logs::timestamp.desc(), audit_logs::id.desc()))
+                    // tenant_id first: the order of idx_audit_logs_tenant_time (see `keyset!`).
+                    .order((
+                        audit_logs::tenant_id.desc(),
+                        audit_logs::timestamp.desc(),
+                        audit_logs::id.desc(),
+                    ))
                     .limit(i64::from(limit) + 1)
                     .load(&mut { conn })
                     .boxed()

@@ -304,7 +304,7 @@ impl<'e, E: Executor> Customers<'e, E> {
                         search.into_sql::<diesel::sql_types::Text>(),
                     ));
                 }
-                keyset!(query, customers::id, page)
+                keyset!(query, customers::tenant_id, customers::id, page)
                     .load(&mut { conn })
                     .boxed()
             })
@@ -432,7 +432,7 @@ impl<'e, E: Executor> Customers<'e, E> {
                     .filter(customers::deleted_at.is_not_null())
                     .select(CustomerRow::as_select())
                     .into_boxed::<Pg>();
-                keyset!(query, customers::id, page)
+                keyset!(query, customers::tenant_id, customers::id, page)
                     .load(&mut { conn })
                     .boxed()
             })

@@ -1,10 +1,19 @@
 //! Sales: `sales_metrics`, `customers`, `sales_pipeline`.
 
 pub mod customers;
+pub mod sales_metrics;
+pub mod sales_pipeline;
 
+use aems_core::Percentage;
+use bigdecimal::BigDecimal;
+
+use crate::error::{Error, Result};
+use crate::repository::decode_num;
 use crate::unit_of_work::Executor;
 
 pub use customers::{CustomerFilter, Customers};
+pub use sales_metrics::{SalesMetricFilter, SalesMetrics};
+pub use sales_pipeline::{DealFilter, SalesPipeline};
 
 /// The sales repositories, reachable from any executor (`uow.customers()`).
 pub trait SalesRepositories: Executor + Sized {
@@ -12,6 +21,29 @@ pub trait SalesRepositories: Executor + Sized {
     fn customers(&mut self) -> Customers<'_, Self> {
         Customers::new(self)
     }
+
+    /// `sales.sales_metrics`.
+    fn sales_metrics(&mut self) -> SalesMetrics<'_, Self> {
+        SalesMetrics::new(self)
+    }
+
+    /// `sales.sales_pipeline` (deals).
+    fn sales_pipeline(&mut self) -> SalesPipeline<'_, Self> {
+        SalesPipeline::new(self)
+    }
 }
 
 impl<E: Executor> SalesRepositories for E {}
+
+/// Decodes a stored `DECIMAL(5,2)` percentage (0–100).
+fn decode_percentage(
+    entity: &'static str,
+    column: &'static str,
+    value: BigDecimal,
+) -> Result<Percentage> {
+    Percentage::new(decode_num(entity, column, value)?).map_err(|e| Error::Decode {
+        entity,
+        column,
+        reason: e.to_string(),
+    })
+}

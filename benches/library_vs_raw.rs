@@ -1,0 +1,128 @@
+//! What the library's safety costs, side by side with raw SQL in one run.
+//!
+//! ```text
+//! cargo bench --bench library_vs_raw                          # full
+//! AEMS_BENCH_QUICK=1 cargo bench --bench library_vs_raw       # quick (CI)
+//! ```
+//!
+//! The baseline is what a careful user writes by hand without the library:
+//! raw tokio-postgres, one prepared statement per operation, a literal tenant
+//! filter, autocommit, on `bench.customers` — a copy of `sales.customers` with
+//! the same indexes but no row-level security and no audit triggers — on the
+//! same server, as the same login role. Every figure is reported as a ratio
+//! library ÷ baseline, measured in the same run. The checks that do not
+//! depend on timing (round trips counted through a proxy, EXPLAIN plans,
+//! errors) fail the run; the ratios are reported, never asserted.
+//!
+//! Results go to stdout and to `target/aems-bench/summary.md`; see
+//! `docs/benchmarks.md`.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::time::Duration;
+
+use criterion::Criterion;
+use support::{Env, Ratio};
+
+fn main() {
+    let quick = std::env::var("AEMS_BENCH_QUICK").is_ok_and(|v| v != "0");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let env = runtime.block_on(Env::setup(quick));
+
+    let mut c = Criterion::default()
+        .configure_from_args()
+        .warm_up_time(Duration::from_millis(if quick { 300 } else { 1000 }))
+        .measurement_time(Duration::from_secs(if quick { 1 } else { 5 }))
+        .sample_size(if quick { 10 } else { 40 });
+
+    support::reads::bench(&mut c, &runtime, &env);
+    support::writes::bench(&mut c, &runtime, &env);
+    support::bulk::bench(&mut c, &runtime, &env);
+    support::depth::bench(&mut c, &runtime, &env);
+    c.final_summary();
+
+    let mut checks = Vec::new();
+    runtime.block_on(support::checks::run(&env, &mut checks));
+    let sizes = runtime.block_on(support::depth::uuid_index_sizes(&env));
+
+    let ratios = vec![
+        Ratio::new(
+            "one-shot get by id (library ÷ raw)",
+            "get/library_one_shot",
+            "get/raw",
+            1.3,
+        ),
+        Ratio::new(
+            "naive awaited BEGIN/set_config/get/COMMIT (÷ raw)",
+            "get/naive_awaited",
+            "get/raw",
+            f64::NAN,
+        ),
+        Ratio::new(
+            "one-shot 50-row filtered page (library ÷ raw)",
+            "page50/library_one_shot",
+            "page50/raw",
+            1.3,
+        ),
+        Ratio::new(
+            "naive awaited 50-row page (÷ raw)",
+            "page50/naive_awaited",
+            "page50/raw",
+            f64::NAN,
+        ),
+        Ratio::new(
+            "in a transaction: read through RLS ÷ literal tenant filter",
+            "in_transaction/rls",
+            "in_transaction/literal_filter",
+            1.2,
+        ),
+        Ratio::new(
+            "one-shot audited insert (library ÷ raw)",
+            "insert/library_one_shot",
+            "insert/raw",
+            1.6,
+        ),
+        Ratio::new(
+            "audited update (library ÷ raw)",
+            "update/library_one_shot",
+            "update/raw",
+            1.8,
+        ),
+        Ratio::new(
+            "audited soft delete (library ÷ raw)",
+            "soft_delete/library_one_shot",
+            "soft_delete/raw",
+            1.8,
+        ),
+        Ratio::new(
+            "create_many 1,000 rows (library ÷ raw multi-row INSERT)",
+            "bulk_1000/library_create_many",
+            "bulk_1000/raw_multi_row",
+            3.0,
+        ),
+        Ratio::new(
+            "1,000 one-shot creates ÷ create_many 1,000 (want ≥ 20)",
+            "bulk_1000/library_one_shot_each",
+            "bulk_1000/library_create_many",
+            f64::NAN,
+        ),
+        Ratio::new(
+            "keyset page at 90% depth ÷ first page",
+            "keyset/deep_90pct",
+            "keyset/first_page",
+            1.5,
+        ),
+    ];
+    let report = support::report::write(&env, &ratios, &sizes, &checks);
+    println!("\n{report}");
+    drop(env);
+    if checks.iter().any(|c| !c.passed) {
+        eprintln!("deterministic checks failed");
+        std::process::exit(1);
+    }
+}

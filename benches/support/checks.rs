@@ -1,0 +1,127 @@
+//! What does not depend on timing, and so can fail the run: round trips
+//! counted through a proxy, and the plan of a read through row-level security.
+
+use aems::core::CustomerId;
+use aems::db::prelude::*;
+use aems::db::sales::CustomerFilter;
+use aems::db::testing::RoundTripProxy;
+use aems::db::{Database, DatabaseConfig, PageRequest};
+
+use super::{Check, Env, new_customer};
+
+fn check(out: &mut Vec<Check>, name: impl Into<String>, passed: bool, detail: impl Into<String>) {
+    out.push(Check {
+        name: name.into(),
+        passed,
+        detail: detail.into(),
+    });
+}
+
+pub async fn run(env: &Env, out: &mut Vec<Check>) {
+    round_trips(env, out).await;
+    plans(env, out).await;
+}
+
+async fn round_trips(env: &Env, out: &mut Vec<Check>) {
+    let proxy = RoundTripProxy::start(&env.test_db).await.expect("proxy");
+    let db = Database::new(DatabaseConfig::new(proxy.app_url()).max_connections(1)).expect("pool");
+    let id = CustomerId::from_uuid(env.id(0));
+    // Warm up: connect and prepare every statement once.
+    {
+        let mut s = db.one_shot(&env.ctx).await.unwrap();
+        s.customers().get(id).await.unwrap();
+        s.customers()
+            .list(&CustomerFilter::all(), PageRequest::first(50))
+            .await
+            .unwrap();
+        s.customers()
+            .create(new_customer(90_000_000))
+            .await
+            .unwrap();
+    }
+    let mut s = db.one_shot(&env.ctx).await.unwrap();
+
+    proxy.reset();
+    s.customers().get(id).await.unwrap();
+    let n = proxy.round_trips();
+    check(out, "one-shot get: 1 round trip", n == 1, format!("{n}"));
+
+    proxy.reset();
+    s.customers()
+        .list(&CustomerFilter::all(), PageRequest::first(50))
+        .await
+        .unwrap();
+    let n = proxy.round_trips();
+    check(
+        out,
+        "one-shot page of 50: 1 round trip",
+        n == 1,
+        format!("{n}"),
+    );
+
+    proxy.reset();
+    s.customers()
+        .create(new_customer(90_000_001))
+        .await
+        .unwrap();
+    let n = proxy.round_trips();
+    check(out, "one-shot create: 1 round trip", n == 1, format!("{n}"));
+    drop(s);
+
+    for statements in [1u64, 3, 5] {
+        let mut uow = db.unit_of_work(&env.ctx).await.unwrap();
+        proxy.reset();
+        for _ in 0..statements {
+            uow.customers().get(id).await.unwrap();
+        }
+        uow.commit().await.unwrap();
+        let n = proxy.round_trips();
+        check(
+            out,
+            format!(
+                "unit of work of {statements} statement(s): at most {} round trips",
+                statements + 1
+            ),
+            n <= statements + 1,
+            format!("{n}"),
+        );
+    }
+}
+
+async fn plans(env: &Env, out: &mut Vec<Check>) {
+    let client = env.raw_client().await;
+    client.batch_execute("BEGIN").await.unwrap();
+    client
+        .execute(
+            super::reads::SET_CONTEXT,
+            &[&env.tenant.to_string(), &env.user.to_string()],
+        )
+        .await
+        .unwrap();
+    let sql = super::reads::page_sql_rls().replace("$1", "'smb'");
+    let plan: Vec<String> = client
+        .query(&format!("EXPLAIN {sql}"), &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    client.batch_execute("ROLLBACK").await.unwrap();
+    let plan = plan.join("\n");
+    let uses_tenant_index = ["uq_customers_tenant_id_id", "idx_customers_tenant_segment"]
+        .iter()
+        .any(|index| plan.contains(index));
+    check(
+        out,
+        "a page read through RLS uses a tenant-leading index",
+        uses_tenant_index,
+        plan.lines().next().unwrap_or_default().trim().to_owned(),
+    );
+    let no_seq_scan = !plan.contains("Seq Scan on customers");
+    check(
+        out,
+        "… and no sequential scan of customers",
+        no_seq_scan,
+        "",
+    );
+}
