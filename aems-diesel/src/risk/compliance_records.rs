@@ -301,9 +301,14 @@ impl<'e, E: Executor> ComplianceRecords<'e, E> {
                 if let Some((from, to)) = deadline_within {
                     query = query.filter(compliance_records::deadline.between(from, to));
                 }
-                keyset!(query, compliance_records::id, page)
-                    .load(&mut { conn })
-                    .boxed()
+                keyset!(
+                    query,
+                    compliance_records::tenant_id,
+                    compliance_records::id,
+                    page
+                )
+                .load(&mut { conn })
+                .boxed()
             })
             .await?;
         Ok(page.into_page(entities(rows)?, |r| r.id.into_uuid()))

@@ -432,9 +432,14 @@ impl<'e, E: Executor> RiskAssessments<'e, E> {
                 if let Some(date) = review_due_by {
                     query = query.filter(risk_assessments::next_review_date.le(date));
                 }
-                keyset!(query, risk_assessments::id, page)
-                    .load(&mut { conn })
-                    .boxed()
+                keyset!(
+                    query,
+                    risk_assessments::tenant_id,
+                    risk_assessments::id,
+                    page
+                )
+                .load(&mut { conn })
+                .boxed()
             })
             .await?;
         Ok(page.into_page(entities(rows)?, |r| r.id.into_uuid()))
