@@ -87,7 +87,13 @@ pub fn bench(c: &mut Criterion, rt: &Runtime, env: &Env) {
 
     // Updates alternate the industry, so every update changes a value (and
     // the library's audit trigger writes a row each time).
-    let industry = |n: usize| if n.is_multiple_of(2) { "Retail" } else { "Logistics" };
+    let industry = |n: usize| {
+        if n.is_multiple_of(2) {
+            "Retail"
+        } else {
+            "Logistics"
+        }
+    };
     let mut group = c.benchmark_group("update");
     group.bench_function("raw", |b| {
         b.to_async(rt).iter(|| async {

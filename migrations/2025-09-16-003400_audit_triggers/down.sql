@@ -59,9 +59,8 @@ DROP TRIGGER trg_compliance_records_audit_delete ON risk.compliance_records;
 DROP FUNCTION risk.audit_after_delete();
 DROP FUNCTION risk.audit_after_update();
 DROP FUNCTION risk.audit_after_insert();
-DROP FUNCTION risk.audit_tenant(name, jsonb, uuid);
-DROP FUNCTION risk.audit_arguments(text[], text);
-DROP FUNCTION risk.audit_redact(jsonb, text[]);
+DROP FUNCTION risk.audit_refuse_anonymous();
+DROP FUNCTION risk.audit_mask(text[]);
 DROP FUNCTION risk.audit_context();
 
 ALTER TABLE risk.audit_logs DROP CONSTRAINT fk_audit_logs_user_id;

@@ -19,14 +19,16 @@
 
 -- UUIDv7 (time-ordered) ids for audit rows, so ids follow time like every id the
 -- library generates. 48-bit Unix milliseconds, version 7, variant 10, random rest.
+-- No SET clause and every name qualified: PostgreSQL inlines it into the trigger's
+-- INSERT instead of calling a SQL function once per audit row.
 CREATE FUNCTION public.uuid_generate_v7() RETURNS uuid
 LANGUAGE sql VOLATILE PARALLEL SAFE
-SET search_path = pg_catalog, public
 AS $$
-    SELECT encode(
-        set_bit(set_bit(
-            overlay(uuid_send(gen_random_uuid())
-                    PLACING substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)
+    SELECT pg_catalog.encode(
+        pg_catalog.set_bit(pg_catalog.set_bit(
+            overlay(pg_catalog.uuid_send(pg_catalog.gen_random_uuid())
+                    PLACING substring(pg_catalog.int8send(
+                        (pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()) * 1000)::bigint) FROM 3)
                     FROM 1 FOR 6),
             52, 1), 53, 1),
         'hex')::uuid
@@ -43,7 +45,12 @@ ALTER TABLE risk.audit_logs ADD CONSTRAINT fk_audit_logs_user_id FOREIGN KEY (te
     REFERENCES auth.users (tenant_id, id) ON DELETE SET NULL (user_id)
     DEFERRABLE INITIALLY DEFERRED;
 
--- The transaction's context, or an error when nobody is accountable for the write.
+-- The transaction's context, read once per statement. The trigger functions below
+-- refuse a write that has neither an actor nor a cross-tenant reason.
+--
+-- Everything that runs once per audited ROW is written inline in the trigger's one
+-- INSERT ... SELECT (no per-row function calls: a non-inlined SQL function costs a
+-- plan per statement), and everything else once per statement.
 CREATE FUNCTION risk.audit_context(
     OUT actor uuid, OUT tenant uuid, OUT ip inet, OUT agent text, OUT session uuid, OUT reason text)
 LANGUAGE plpgsql STABLE
@@ -56,50 +63,28 @@ BEGIN
     agent   := NULLIF(current_setting('app.user_agent', true), '');
     session := NULLIF(current_setting('app.session_id', true), '')::uuid;
     reason  := NULLIF(current_setting('app.cross_tenant_reason', true), '');
-    IF actor IS NULL AND reason IS NULL THEN
-        RAISE EXCEPTION 'audited write without an actor: set app.current_user_id (or app.cross_tenant_reason) in the transaction'
-            USING ERRCODE = 'insufficient_privilege',
-                  HINT = 'write through the library''s unit of work, which sets the context';
-    END IF;
 END;
 $$;
 
--- Sensitive columns replaced by "[redacted]" (only those present in the values).
-CREATE FUNCTION risk.audit_redact(vals jsonb, sensitive text[]) RETURNS jsonb
+-- The mask replacing a table's sensitive columns (trigger arguments 'redact:<column>')
+-- with "[redacted]", or NULL when it has none. Once per statement.
+CREATE FUNCTION risk.audit_mask(args text[]) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog
 AS $$
-    SELECT CASE
-        WHEN vals IS NULL OR sensitive IS NULL OR cardinality(sensitive) = 0 THEN vals
-        ELSE vals || COALESCE(
-            (SELECT jsonb_object_agg(k, to_jsonb('[redacted]'::text)) FROM unnest(sensitive) AS k WHERE vals ? k),
-            '{}'::jsonb)
-    END
+    SELECT jsonb_object_agg(substr(a, 8), to_jsonb('[redacted]'::text))
+    FROM unnest(args) AS a WHERE a LIKE 'redact:%'
 $$;
 
--- Trigger arguments: 'redact:<column>' (value never written to the trail) and
--- 'ignore:<column>' (a change to only such columns is not audited, e.g. a session's
--- last_activity).
-CREATE FUNCTION risk.audit_arguments(args text[], kind text) RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog
-AS $$
-    SELECT COALESCE(array_agg(substr(a, length(kind) + 2)), '{}')
-    FROM unnest(args) AS a WHERE a LIKE kind || ':%'
-$$;
-
--- The tenant an audited row belongs to: its tenant_id, a tenant's own id, or (for the
--- auth tables without tenant_id) the context's tenant or else its user's tenant.
-CREATE FUNCTION risk.audit_tenant(tbl name, r jsonb, ctx_tenant uuid) RETURNS uuid
-LANGUAGE sql STABLE
+CREATE FUNCTION risk.audit_refuse_anonymous() RETURNS void
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT CASE
-        WHEN tbl = 'tenants' THEN (r->>'id')::uuid
-        WHEN r ? 'tenant_id' THEN (r->>'tenant_id')::uuid
-        ELSE COALESCE(ctx_tenant,
-                      (SELECT u.tenant_id FROM auth.users u WHERE u.id = (r->>'user_id')::uuid))
-    END
+BEGIN
+    RAISE EXCEPTION 'audited write without an actor: set app.current_user_id (or app.cross_tenant_reason) in the transaction'
+        USING ERRCODE = 'insufficient_privilege',
+              HINT = 'write through the library''s unit of work, which sets the context';
+END;
 $$;
 
 CREATE FUNCTION risk.audit_after_insert() RETURNS trigger
@@ -108,22 +93,31 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     ctx record;
-    sensitive text[] := risk.audit_arguments(TG_ARGV, 'redact');
+    mask jsonb := CASE WHEN TG_NARGS > 0 THEN risk.audit_mask(TG_ARGV) END;
+    extra jsonb;
 BEGIN
-    -- Statement triggers fire for statements that changed nothing too.
-    IF NOT EXISTS (SELECT 1 FROM new_rows) THEN
-        RETURN NULL;
-    END IF;
     SELECT * INTO ctx FROM risk.audit_context();
+    IF ctx.actor IS NULL AND ctx.reason IS NULL THEN
+        -- Statement triggers fire for statements that changed nothing too.
+        IF NOT EXISTS (SELECT 1 FROM new_rows) THEN
+            RETURN NULL;
+        END IF;
+        PERFORM risk.audit_refuse_anonymous();
+    END IF;
+    extra := COALESCE(mask, '{}'::jsonb)
+        || CASE WHEN ctx.reason IS NULL THEN '{}'::jsonb
+                ELSE jsonb_build_object('_cross_tenant_reason', ctx.reason) END;
     INSERT INTO risk.audit_logs (id, tenant_id, user_id, action, entity_type, entity_id,
                                  new_values, ip_address, user_agent, session_id, severity)
     SELECT public.uuid_generate_v7(),
-           risk.audit_tenant(TG_TABLE_NAME, r.j, ctx.tenant),
+           CASE WHEN TG_TABLE_NAME = 'tenants' THEN (r.j->>'id')::uuid
+                WHEN r.j ? 'tenant_id' THEN (r.j->>'tenant_id')::uuid
+                ELSE COALESCE(ctx.tenant,
+                              (SELECT u.tenant_id FROM auth.users u WHERE u.id = (r.j->>'user_id')::uuid))
+           END,
            CASE WHEN ctx.reason IS NULL THEN ctx.actor END,
            'insert', TG_TABLE_NAME, (r.j->>'id')::uuid,
-           risk.audit_redact(r.j, sensitive)
-               || CASE WHEN ctx.reason IS NULL THEN '{}'::jsonb
-                       ELSE jsonb_build_object('_cross_tenant_reason', ctx.reason) END,
+           r.j || extra,
            ctx.ip, ctx.agent, ctx.session, 'info'
     FROM (SELECT to_jsonb(n) AS j FROM new_rows n) AS r;
     RETURN NULL;
@@ -136,19 +130,27 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     ctx record;
-    sensitive text[] := risk.audit_arguments(TG_ARGV, 'redact');
-    -- updated_at changes with every update: on its own it is not a change.
-    ignored text[] := risk.audit_arguments(TG_ARGV, 'ignore') || ARRAY['updated_at'];
+    mask jsonb := CASE WHEN TG_NARGS > 0 THEN risk.audit_mask(TG_ARGV) END;
+    -- updated_at changes with every update: on its own it is not a change; nor is a
+    -- change to only the columns named 'ignore:<column>' (a session's last_activity).
+    ignored text[] := ARRAY['updated_at']
+        || ARRAY(SELECT substr(a, 8) FROM unnest(TG_ARGV) AS a WHERE a LIKE 'ignore:%');
 BEGIN
-    -- Statement triggers fire for statements that changed nothing too.
-    IF NOT EXISTS (SELECT 1 FROM new_rows) THEN
-        RETURN NULL;
-    END IF;
     SELECT * INTO ctx FROM risk.audit_context();
+    IF ctx.actor IS NULL AND ctx.reason IS NULL THEN
+        IF NOT EXISTS (SELECT 1 FROM new_rows) THEN
+            RETURN NULL;
+        END IF;
+        PERFORM risk.audit_refuse_anonymous();
+    END IF;
     INSERT INTO risk.audit_logs (id, tenant_id, user_id, action, entity_type, entity_id,
                                  old_values, new_values, ip_address, user_agent, session_id, severity)
     SELECT public.uuid_generate_v7(),
-           risk.audit_tenant(TG_TABLE_NAME, n.j, ctx.tenant),
+           CASE WHEN TG_TABLE_NAME = 'tenants' THEN (n.j->>'id')::uuid
+                WHEN n.j ? 'tenant_id' THEN (n.j->>'tenant_id')::uuid
+                ELSE COALESCE(ctx.tenant,
+                              (SELECT u.tenant_id FROM auth.users u WHERE u.id = (n.j->>'user_id')::uuid))
+           END,
            CASE WHEN ctx.reason IS NULL THEN ctx.actor END,
            CASE
                WHEN (o.j->>'deleted_at') IS NULL AND (n.j->>'deleted_at') IS NOT NULL THEN 'soft_delete'
@@ -156,8 +158,14 @@ BEGIN
                ELSE 'update'
            END,
            TG_TABLE_NAME, (n.j->>'id')::uuid,
-           risk.audit_redact(d.old_values, sensitive),
-           risk.audit_redact(d.new_values, sensitive)
+           CASE WHEN mask IS NULL THEN d.old_values
+                ELSE d.old_values || COALESCE((SELECT jsonb_object_agg(m.key, m.value)
+                                               FROM jsonb_each(mask) AS m WHERE d.old_values ? m.key), '{}'::jsonb)
+           END,
+           CASE WHEN mask IS NULL THEN d.new_values
+                ELSE d.new_values || COALESCE((SELECT jsonb_object_agg(m.key, m.value)
+                                               FROM jsonb_each(mask) AS m WHERE d.new_values ? m.key), '{}'::jsonb)
+           END
                || CASE WHEN ctx.reason IS NULL THEN '{}'::jsonb
                        ELSE jsonb_build_object('_cross_tenant_reason', ctx.reason) END,
            ctx.ip, ctx.agent, ctx.session,
@@ -181,13 +189,15 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     ctx record;
-    sensitive text[] := risk.audit_arguments(TG_ARGV, 'redact');
+    mask jsonb := CASE WHEN TG_NARGS > 0 THEN risk.audit_mask(TG_ARGV) END;
 BEGIN
-    -- Statement triggers fire for statements that changed nothing too.
-    IF NOT EXISTS (SELECT 1 FROM old_rows) THEN
-        RETURN NULL;
-    END IF;
     SELECT * INTO ctx FROM risk.audit_context();
+    IF ctx.actor IS NULL AND ctx.reason IS NULL THEN
+        IF NOT EXISTS (SELECT 1 FROM old_rows) THEN
+            RETURN NULL;
+        END IF;
+        PERFORM risk.audit_refuse_anonymous();
+    END IF;
     INSERT INTO risk.audit_logs (id, tenant_id, user_id, action, entity_type, entity_id,
                                  old_values, new_values, ip_address, user_agent, session_id, severity)
     SELECT public.uuid_generate_v7(),
@@ -196,12 +206,17 @@ BEGIN
            CASE WHEN TG_TABLE_NAME = 'tenants' THEN NULL ELSE t.tenant END,
            CASE WHEN ctx.reason IS NULL AND TG_TABLE_NAME <> 'tenants' THEN ctx.actor END,
            'delete', TG_TABLE_NAME, (r.j->>'id')::uuid,
-           risk.audit_redact(r.j, sensitive),
+           r.j || COALESCE(mask, '{}'::jsonb),
            CASE WHEN ctx.reason IS NULL THEN NULL
                 ELSE jsonb_build_object('_cross_tenant_reason', ctx.reason) END,
            ctx.ip, ctx.agent, ctx.session, 'warning'
     FROM (SELECT to_jsonb(x) AS j FROM old_rows x) AS r
-    CROSS JOIN LATERAL (SELECT risk.audit_tenant(TG_TABLE_NAME, r.j, ctx.tenant) AS tenant) AS t
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN r.j ? 'tenant_id' THEN (r.j->>'tenant_id')::uuid
+                    ELSE COALESCE(ctx.tenant,
+                                  (SELECT u.tenant_id FROM auth.users u WHERE u.id = (r.j->>'user_id')::uuid))
+               END AS tenant
+    ) AS t
     -- Rows deleted because their tenant is being deleted (cascade) have nowhere to go.
     WHERE TG_TABLE_NAME = 'tenants'
        OR EXISTS (SELECT 1 FROM auth.tenants x WHERE x.id = t.tenant);

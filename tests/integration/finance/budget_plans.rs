@@ -485,8 +485,16 @@ async fn recompute_actuals_sums_only_the_approved_expenses_the_budget_covers() {
     )
     .await;
     // Tenant B's approved, matching expense (written as the administrator).
-    admin(&t.db)
+    let admin = admin(&t.db).await;
+    admin.batch_execute("BEGIN").await.unwrap();
+    admin
+        .execute(
+            "SELECT set_config('app.current_user_id', $1, true)",
+            &[&t.b.user.to_string()],
+        )
         .await
+        .unwrap();
+    admin
         .execute(
             "INSERT INTO finance.expense_transactions (tenant_id, transaction_date, amount,
                  category, vendor, description, department, approval_status, created_by, updated_by)
@@ -495,6 +503,7 @@ async fn recompute_actuals_sums_only_the_approved_expenses_the_budget_covers() {
         )
         .await
         .unwrap();
+    admin.batch_execute("COMMIT").await.unwrap();
 
     let recomputed = recompute(&t, plan.id).await.unwrap();
     assert_eq!(

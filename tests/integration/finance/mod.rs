@@ -16,8 +16,13 @@ pub async fn another_user_of_a(t: &TwoTenants, label: &str) -> Context {
     admin(&t.db)
         .await
         .batch_execute(&format!(
-            "INSERT INTO auth.users (id, tenant_id, email, password_hash, first_name, last_name)
-             VALUES ('{user}', '{tenant}', '{label}@a.example.com', 'not-a-real-hash', 'Bo', '{label}')"
+            "BEGIN;
+             SELECT set_config('app.current_tenant_id', '{tenant}', true),
+                    set_config('app.current_user_id', '{admin}', true);
+             INSERT INTO auth.users (id, tenant_id, email, password_hash, first_name, last_name)
+             VALUES ('{user}', '{tenant}', '{label}@a.example.com', 'not-a-real-hash', 'Bo', '{label}');
+             COMMIT;",
+            admin = t.a.user
         ))
         .await
         .unwrap_or_else(|e| panic!("adding user {label} failed: {e}"));
