@@ -6,6 +6,7 @@
 //! * `testing` (feature `testing`): a real PostgreSQL for tests — a URL, a
 //!   container, or a throwaway cluster from the local binaries.
 
+pub mod analytics;
 pub mod audit;
 pub mod auth;
 mod config;
@@ -37,6 +38,7 @@ pub use repository::{Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Order, Page, Page
 
 /// Everything an application needs in scope: the repository traits.
 pub mod prelude {
+    pub use crate::analytics::AnalyticsRepositories;
     pub use crate::audit::AuditRepositories;
     pub use crate::auth::AuthRepositories;
     pub use crate::finance::FinanceRepositories;

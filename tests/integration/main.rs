@@ -10,6 +10,7 @@ mod migrations;
 mod plans;
 mod schema;
 
+mod analytics;
 mod audit;
 mod auth;
 mod finance;
