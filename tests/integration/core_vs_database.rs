@@ -40,7 +40,10 @@ async fn check_expression(client: &Client, constraint: &str) -> String {
         .unwrap_or_else(|e| panic!("{constraint}: {e}"));
     let (expr, column): (String, String) = (row.get(0), row.get(1));
     let needle = format!("({column})::text");
-    assert!(expr.contains(&needle), "{constraint}: unexpected expression {expr}");
+    assert!(
+        expr.contains(&needle),
+        "{constraint}: unexpected expression {expr}"
+    );
     expr.replace(&needle, "v")
 }
 
@@ -60,12 +63,41 @@ async fn database_accepts(client: &Client, constraint: &str, inputs: &[String]) 
 /// Tricky e-mail candidates: every combination of the fragments below.
 fn email_corpus() -> Vec<String> {
     let locals = [
-        "a", "A.b", "a+b", "a_b", "a%b", "a-b", "", ".", "..", "ü", "a b", "a@b", "\u{212A}elvin", "Ǆ", "0",
-        "a\u{0}b", "ａ",
+        "a",
+        "A.b",
+        "a+b",
+        "a_b",
+        "a%b",
+        "a-b",
+        "",
+        ".",
+        "..",
+        "ü",
+        "a b",
+        "a@b",
+        "\u{212A}elvin",
+        "Ǆ",
+        "0",
+        "a\u{0}b",
+        "ａ",
     ];
     let domains = [
-        "b.co", "B.CO", "b-c.io", "b", "b.c", "b.c1", "ex.ample.com", "b..co", "b.cöm", "xn--b.com", ".b.co",
-        "b.co.", "b.\u{212A}\u{212A}", "b.CoM", "b.c_m", "1.23",
+        "b.co",
+        "B.CO",
+        "b-c.io",
+        "b",
+        "b.c",
+        "b.c1",
+        "ex.ample.com",
+        "b..co",
+        "b.cöm",
+        "xn--b.com",
+        ".b.co",
+        "b.co.",
+        "b.\u{212A}\u{212A}",
+        "b.CoM",
+        "b.c_m",
+        "1.23",
     ];
     let seps = ["@", "@@", ""];
     let wraps = ["", " ", "\t", "\n"];
@@ -94,8 +126,24 @@ fn email_corpus() -> Vec<String> {
 
 fn phone_corpus() -> Vec<String> {
     let mut out: Vec<String> = [
-        "+1", "+12", "+123456789012345", "+1234567890123456", "+0123", "123456", "+", "++12", "+1 234", "+1-234",
-        "+١٢٣٤", "+１２３", "＋123", "+12a", "+49 30 123", " +4930123 ", "\t+4930123\n", "+4930123\u{0}",
+        "+1",
+        "+12",
+        "+123456789012345",
+        "+1234567890123456",
+        "+0123",
+        "123456",
+        "+",
+        "++12",
+        "+1 234",
+        "+1-234",
+        "+١٢٣٤",
+        "+１２３",
+        "＋123",
+        "+12a",
+        "+49 30 123",
+        " +4930123 ",
+        "\t+4930123\n",
+        "+4930123\u{0}",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -124,12 +172,22 @@ fn enum_variants<E: DbEnum>() -> Vec<String> {
 }
 
 /// Compares, input by input, and reports every disagreement.
-fn disagreements(name: &str, inputs: &[String], rust: impl Fn(&str) -> bool, database: &[bool]) -> Vec<String> {
+fn disagreements(
+    name: &str,
+    inputs: &[String],
+    rust: impl Fn(&str) -> bool,
+    database: &[bool],
+) -> Vec<String> {
     inputs
         .iter()
         .zip(database)
         .filter(|(input, db)| rust(input) != **db)
-        .map(|(input, db)| format!("{name}: {input:?}: aems-core says {}, the database {}", !db, db))
+        .map(|(input, db)| {
+            format!(
+                "{name}: {input:?}: aems-core says {}, the database {}",
+                !db, db
+            )
+        })
         .collect()
 }
 
@@ -143,7 +201,10 @@ async fn email_phone_and_currency_rules_agree_with_the_database_on_a_tricky_corp
     // keeps is what must pass the CHECK. NUL cannot be sent as text at all, so it
     // is compared as the database would see it without (aems-core refuses it).
     let emails = email_corpus();
-    let stored: Vec<String> = emails.iter().map(|e| e.trim().replace('\0', "\u{fffd}")).collect();
+    let stored: Vec<String> = emails
+        .iter()
+        .map(|e| e.trim().replace('\0', "\u{fffd}"))
+        .collect();
     for constraint in [
         "chk_users_email_format",
         "chk_customers_contact_email_format",
@@ -157,27 +218,51 @@ async fn email_phone_and_currency_rules_agree_with_the_database_on_a_tricky_corp
             .zip(&stored)
             .map(|(ok, v)| *ok && !v.is_empty() && v.chars().count() <= Email::MAX_CHARS)
             .collect();
-        problems.extend(disagreements(constraint, &emails, |s| Email::new(s).is_ok(), &verdicts));
+        problems.extend(disagreements(
+            constraint,
+            &emails,
+            |s| Email::new(s).is_ok(),
+            &verdicts,
+        ));
     }
 
     let phones = phone_corpus();
-    let stored: Vec<String> = phones.iter().map(|p| p.trim().replace('\0', "\u{fffd}")).collect();
+    let stored: Vec<String> = phones
+        .iter()
+        .map(|p| p.trim().replace('\0', "\u{fffd}"))
+        .collect();
     for constraint in [
         "chk_customers_contact_phone_format",
         "chk_employees_phone_format",
         "chk_recruitment_pipeline_candidate_phone_format",
     ] {
         let verdicts = database_accepts(&client, constraint, &stored).await;
-        let verdicts: Vec<bool> = verdicts.iter().zip(&stored).map(|(ok, v)| *ok && !v.is_empty()).collect();
-        problems.extend(disagreements(constraint, &phones, |s| PhoneE164::new(s).is_ok(), &verdicts));
+        let verdicts: Vec<bool> = verdicts
+            .iter()
+            .zip(&stored)
+            .map(|(ok, v)| *ok && !v.is_empty())
+            .collect();
+        problems.extend(disagreements(
+            constraint,
+            &phones,
+            |s| PhoneE164::new(s).is_ok(),
+            &verdicts,
+        ));
     }
 
-    let currencies: Vec<String> = ["USD", "usd", "Usd", "US", "USDD", "U$D", "ÉUR", "EUR ", " EUR", "123", ""]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let currencies: Vec<String> = [
+        "USD", "usd", "Usd", "US", "USDD", "U$D", "ÉUR", "EUR ", " EUR", "123", "",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     // CurrencyCode does not trim: the value is compared as given.
-    let verdicts = database_accepts(&client, "chk_expense_transactions_currency_format", &currencies).await;
+    let verdicts = database_accepts(
+        &client,
+        "chk_expense_transactions_currency_format",
+        &currencies,
+    )
+    .await;
     problems.extend(disagreements(
         "chk_expense_transactions_currency_format",
         &currencies,
@@ -194,9 +279,18 @@ async fn email_phone_and_currency_rules_agree_with_the_database_on_a_tricky_corp
     assert!(emails.len() > 800, "the corpus shrank: {}", emails.len());
 }
 
+/// A CHECK ... IN list's constraint, its enum's strings, the inputs to try,
+/// and the enum's verdict on an input.
+type EnumCase = (
+    &'static str,
+    Vec<&'static str>,
+    Vec<String>,
+    fn(&str) -> bool,
+);
+
 /// Every CHECK ... IN list and the aems-core enum that mirrors it.
-fn enums() -> Vec<(&'static str, Vec<&'static str>, Vec<String>, fn(&str) -> bool)> {
-    fn entry<E: DbEnum>(constraint: &'static str) -> (&'static str, Vec<&'static str>, Vec<String>, fn(&str) -> bool) {
+fn enums() -> Vec<EnumCase> {
+    fn entry<E: DbEnum>(constraint: &'static str) -> EnumCase {
         (
             constraint,
             E::ALL.iter().map(|v| v.as_str()).collect(),
@@ -255,11 +349,17 @@ async fn every_enum_holds_exactly_the_strings_of_its_check_list() {
         .collect();
     let table = enums();
     let covered: BTreeSet<String> = table.iter().map(|(c, ..)| c.to_string()).collect();
-    assert_eq!(covered, listed, "a CHECK ... IN list without its enum (or the reverse)");
+    assert_eq!(
+        covered, listed,
+        "a CHECK ... IN list without its enum (or the reverse)"
+    );
 
     let mut problems = Vec::new();
     for (constraint, values, variants, rust) in table {
-        let stored: Vec<String> = variants.iter().map(|v| v.replace('\0', "\u{fffd}")).collect();
+        let stored: Vec<String> = variants
+            .iter()
+            .map(|v| v.replace('\0', "\u{fffd}"))
+            .collect();
         let verdicts = database_accepts(&client, constraint, &stored).await;
         problems.extend(disagreements(constraint, &variants, rust, &verdicts));
         // Each enum value is accepted, and nothing else of the list is missing.
@@ -267,7 +367,9 @@ async fn every_enum_holds_exactly_the_strings_of_its_check_list() {
         let accepted = database_accepts(&client, constraint, &all).await;
         for (v, ok) in values.iter().zip(accepted) {
             if !ok {
-                problems.push(format!("{constraint}: the database refuses the enum value {v:?}"));
+                problems.push(format!(
+                    "{constraint}: the database refuses the enum value {v:?}"
+                ));
             }
         }
     }
