@@ -81,15 +81,18 @@ impl AuthEvent {
     }
 }
 
-fn insert(
-    row: NewAuditLogRow,
-) -> impl for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<usize>> + Send {
-    move |conn| {
+/// A statement built by a helper function, as a boxed closure (one concrete
+/// type, usable with every executor's `run`).
+pub(crate) type Statement<T> =
+    Box<dyn for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>> + Send>;
+
+fn insert(row: NewAuditLogRow) -> Statement<usize> {
+    Box::new(move |conn| {
         diesel::insert_into(audit_logs::table)
             .values(row)
             .execute(&mut { conn })
             .boxed()
-    }
+    })
 }
 
 /// Records `event` for the executor's tenant and actor (IP, user agent and

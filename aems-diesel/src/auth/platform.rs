@@ -8,12 +8,11 @@ use aems_core::auth::users::{User, UserStatus};
 use aems_core::{Email, PasswordHash, TenantId, UserId, UserSessionId};
 use chrono::{DateTime, TimeDelta, Utc};
 use diesel::prelude::*;
-use diesel::result::QueryResult;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use futures_util::FutureExt;
-use futures_util::future::BoxFuture;
 use uuid::Uuid;
 
+use crate::auth::events::Statement;
 use crate::auth::user_sessions::UserSessionRow;
 use crate::auth::users::{UserRow, normalize_email};
 use crate::error::{Error, Result};
@@ -76,11 +75,8 @@ pub(crate) fn next_failure(
 type Counters = (i32, Option<DateTime<Utc>>);
 
 /// Reads a user's counters, locking the row.
-pub(crate) fn lock_counters(
-    user: UserId,
-) -> impl for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<Option<Counters>>> + Send
-{
-    move |conn| {
+pub(crate) fn lock_counters(user: UserId) -> Statement<Option<Counters>> {
+    Box::new(move |conn| {
         users::table
             .find(user.into_uuid())
             .select((users::failed_login_attempts, users::locked_until))
@@ -88,7 +84,7 @@ pub(crate) fn lock_counters(
             .first(&mut { conn })
             .map(|r| r.optional())
             .boxed()
-    }
+    })
 }
 
 /// Writes a user's counters.
@@ -96,15 +92,15 @@ pub(crate) fn write_counters(
     user: UserId,
     attempts: i32,
     locked_until: Option<DateTime<Utc>>,
-) -> impl for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<usize>> + Send {
-    move |conn| {
+) -> Statement<usize> {
+    Box::new(move |conn| {
         sql::Cached(diesel::update(users::table.find(user.into_uuid())).set((
             users::failed_login_attempts.eq(attempts),
             users::locked_until.eq(locked_until),
         )))
         .execute(&mut { conn })
         .boxed()
-    }
+    })
 }
 
 impl PlatformWork {
