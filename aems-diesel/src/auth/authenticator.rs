@@ -377,8 +377,11 @@ impl Authenticator {
         &self.db
     }
 
+    /// Now, to the microsecond (what PostgreSQL keeps, so a time handed out
+    /// equals the one stored).
     fn now(&self) -> DateTime<Utc> {
-        self.config.clock.now()
+        let now = self.config.clock.now();
+        DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
     }
 
     /// Creates a tenant with its first admin, atomically: the tenant row, then

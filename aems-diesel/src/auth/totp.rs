@@ -58,6 +58,27 @@ impl TotpSecret {
         Self(Secret::new(bytes))
     }
 
+    /// A secret from its base32 text (RFC 4648, case-insensitive, padding and
+    /// spaces ignored), as authenticator apps show it; `None` when it is not
+    /// base32 or empty.
+    pub fn from_base32(text: &str) -> Option<Self> {
+        let (mut buffer, mut bits, mut out) = (0u32, 0u32, Vec::new());
+        for c in text.chars().filter(|c| !matches!(c, '=' | ' ')) {
+            let value = match c.to_ascii_uppercase() {
+                c @ 'A'..='Z' => c as u32 - 'A' as u32,
+                c @ '2'..='7' => c as u32 - '2' as u32 + 26,
+                _ => return None,
+            };
+            buffer = (buffer << 5) | value;
+            bits += 5;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((buffer >> bits) as u8);
+            }
+        }
+        (!out.is_empty()).then(|| Self::from_bytes(out))
+    }
+
     /// The raw bytes (to seal them).
     pub fn expose(&self) -> &[u8] {
         self.0.expose()
@@ -219,7 +240,13 @@ mod tests {
             ("foobar", "MZXW6YTBOI"),
         ] {
             assert_eq!(base32(input.as_bytes()), output);
+            if !input.is_empty() {
+                let back = TotpSecret::from_base32(&output.to_lowercase()).unwrap();
+                assert_eq!(back.expose(), input.as_bytes());
+            }
         }
+        assert!(TotpSecret::from_base32("not base32!").is_none());
+        assert!(TotpSecret::from_base32("").is_none());
     }
 
     #[test]
