@@ -908,9 +908,10 @@ impl Authenticator {
         })
     }
 
-    /// Checks a session token: it must exist, be active and unexpired, and
-    /// its user (and tenant) must still be allowed to sign in. Touches the
-    /// session's `last_activity`.
+    /// Checks a session token: it must exist, be active and unexpired, its
+    /// user active and not deleted, and its tenant active (a lock from failed
+    /// sign-ins does not end existing sessions). Touches the session's
+    /// `last_activity`.
     pub async fn authenticate(
         &self,
         session_token: &str,

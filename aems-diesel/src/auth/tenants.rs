@@ -10,6 +10,7 @@ use diesel_async::RunQueryDsl;
 use futures_util::FutureExt;
 use uuid::Uuid;
 
+use crate::auth::access;
 use crate::error::{Error, Result};
 use crate::repository::{Page, PageRequest, decode, decode_object, keyset};
 use crate::schema::auth::tenants;
@@ -120,7 +121,8 @@ impl<'e, E: Executor> Tenants<'e, E> {
         row.map(TenantRow::into_entity).transpose()
     }
 
-    /// Changes the context's tenant (name, slug, settings, plan) if it is
+    /// Changes the context's tenant (name, slug, settings, plan; admins only,
+    /// [`Error::PermissionDenied`] otherwise) if it is
     /// still as it was at `expected_updated_at`; otherwise [`Error::Conflict`]
     /// and nothing changes. The status is the platform's to set
     /// ([`PlatformWork::set_tenant_status`]): a patch carrying one is refused.
@@ -136,6 +138,7 @@ impl<'e, E: Executor> Tenants<'e, E> {
                 "a tenant's status is set by the platform",
             )));
         }
+        access::require_admin(self.exec).await?;
         let current = self.current().await?;
         if current.updated_at != expected_updated_at {
             return Err(Error::Conflict { entity: ENTITY });

@@ -59,6 +59,27 @@ async fn a_tenant_cannot_set_its_own_status_nor_see_another_tenant() {
 }
 
 #[tokio::test]
+async fn only_an_admin_changes_the_tenant() {
+    let w = super::AuthWorld::new().await;
+    let mut db = w.db.one_shot(&w.t.ctx_a()).await.unwrap();
+    let mut input = super::new_user("viewer@example.com");
+    input.role = aems_core::auth::users::UserRole::Viewer;
+    let viewer = db.users().create(input, w.auth.passwords()).await.unwrap();
+    let mine = db.tenants().current().await.unwrap();
+    let as_viewer = aems_diesel::Context::new(mine.id, viewer.id);
+    let mut db = w.db.one_shot(&as_viewer).await.unwrap();
+    let patch = TenantPatch {
+        subscription_plan: Some(SubscriptionPlan::Basic),
+        ..TenantPatch::default()
+    };
+    assert!(matches!(
+        db.tenants().update(mine.updated_at, &patch).await,
+        Err(Error::PermissionDenied { .. })
+    ));
+    assert_eq!(db.tenants().current().await.unwrap(), mine);
+}
+
+#[tokio::test]
 async fn the_platform_pages_through_every_tenant_and_sets_their_status() {
     let t = TwoTenants::new().await;
     let mut platform = t
