@@ -739,3 +739,115 @@ async fn authentication_and_repository_work_runs_in_spawned_tasks() {
     assert_eq!(me.0.id, session.user_id);
     assert_eq!(me.1, 0);
 }
+
+#[tokio::test]
+async fn an_admin_unlocks_a_locked_user() {
+    let w = AuthWorld::with_config(AuthConfig::default().lockout(1, TimeDelta::hours(1))).await;
+    let mut db = w.db.one_shot(&w.t.ctx_a()).await.unwrap();
+    let grace = db
+        .users()
+        .create(new_user("grace@example.com"), w.auth.passwords())
+        .await
+        .unwrap();
+    assert!(matches!(
+        w.auth
+            .login("grace@example.com", "wrong password!", &client())
+            .await,
+        Err(AuthError::Locked { .. })
+    ));
+    let unlocked = db.users().unlock(grace.id).await.unwrap();
+    assert_eq!(
+        (unlocked.failed_login_attempts, unlocked.locked_until),
+        (0, None)
+    );
+    signed_in(
+        w.auth
+            .login("grace@example.com", PASSWORD, &client())
+            .await
+            .unwrap(),
+    );
+}
+
+#[tokio::test]
+async fn the_platform_finds_a_user_by_address_suspends_them_and_expires_old_sessions() {
+    let w = AuthWorld::with_config(
+        AuthConfig::default().sessions(TimeDelta::hours(1), TimeDelta::days(1)),
+    )
+    .await;
+    let (tenant, user) = signup(&w, "acme", "ada@acme.example.com").await;
+    let session = signed_in(
+        w.auth
+            .login("ada@acme.example.com", PASSWORD, &client())
+            .await
+            .unwrap(),
+    );
+    let mut platform = w.db.platform("support ticket 42", None).await.unwrap();
+    let found = platform
+        .find_user_by_email(&"ADA@acme.example.com".parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((found.id, found.tenant_id), (user, tenant));
+    let suspended = platform
+        .set_user_status(user, UserStatus::Suspended)
+        .await
+        .unwrap();
+    assert_eq!(suspended.status, UserStatus::Suspended);
+    platform.commit().await.unwrap();
+    // The session is still active, but its user is suspended.
+    assert!(matches!(
+        w.auth.authenticate(session.session_token.expose()).await,
+        Err(AuthError::InvalidSession)
+    ));
+    assert!(matches!(
+        w.auth
+            .login("ada@acme.example.com", PASSWORD, &client())
+            .await,
+        Err(AuthError::AccountDisabled)
+    ));
+    // Sessions past their lifetime are swept to `expired`.
+    let mut platform = w.db.platform("session sweep", None).await.unwrap();
+    assert_eq!(
+        platform
+            .expire_sessions(w.clock.now() - TimeDelta::days(1))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        platform
+            .expire_sessions(w.clock.now() + TimeDelta::seconds(1))
+            .await
+            .unwrap(),
+        3,
+        "Ada's and the two seeded tenants' sessions"
+    );
+    platform.commit().await.unwrap();
+    let ctx = aems_diesel::Context::new(tenant, user);
+    let mut db = w.db.one_shot(&ctx).await.unwrap();
+    assert_eq!(
+        db.user_sessions()
+            .get(session.session_id)
+            .await
+            .unwrap()
+            .status,
+        SessionStatus::Expired
+    );
+    // The platform's changes are in the tenant's trail, with the reason.
+    let reasons: Vec<Option<String>> = admin(&w.t.db)
+        .await
+        .query(
+            "SELECT new_values->>'_cross_tenant_reason' FROM risk.audit_logs
+             WHERE tenant_id = $1 AND action = 'update' AND entity_type = 'users'",
+            &[&tenant.into_uuid()],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(
+        reasons.contains(&Some("support ticket 42".to_owned())),
+        "{reasons:?}"
+    );
+}
