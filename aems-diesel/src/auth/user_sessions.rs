@@ -282,6 +282,24 @@ impl<'e, E: Transactional> UserSessions<'e, E> {
         Ok(updated)
     }
 
+    /// Hard-deletes the tenant's ended (revoked or expired) sessions whose
+    /// expiry is before `cutoff` (retention; admins only). Active sessions
+    /// are never purged. Returns how many went.
+    pub async fn purge_ended_before(&mut self, cutoff: DateTime<Utc>) -> Result<usize> {
+        access::require_admin(self.exec).await?;
+        self.exec
+            .run(ENTITY, move |conn| {
+                diesel::delete(
+                    user_sessions::table
+                        .filter(user_sessions::status.ne(SessionStatus::Active.as_str()))
+                        .filter(user_sessions::expires_at.lt(cutoff)),
+                )
+                .execute(&mut { conn })
+                .boxed()
+            })
+            .await
+    }
+
     /// Revokes every active session of `user` (the user or an admin): "sign
     /// out everywhere". Returns how many were revoked.
     pub async fn revoke_all_for_user(&mut self, user: UserId) -> Result<usize> {

@@ -145,3 +145,35 @@ async fn another_tenants_sessions_are_invisible_and_cannot_be_revoked() {
         SessionStatus::Active
     );
 }
+
+#[tokio::test]
+async fn an_admin_purges_ended_sessions_and_never_active_ones() {
+    let w = AuthWorld::new().await;
+    let (user, ids) = sessions_of_new_user(&w, 2).await;
+    let mut uow = w.db.unit_of_work(&w.t.ctx_a()).await.unwrap();
+    uow.user_sessions().revoke(ids[0]).await.unwrap();
+    let later = chrono::Utc::now() + chrono::TimeDelta::days(1);
+    assert_eq!(
+        uow.user_sessions().purge_ended_before(later).await.unwrap(),
+        1
+    );
+    uow.commit().await.unwrap();
+    let mut db = w.db.one_shot(&w.t.ctx_a()).await.unwrap();
+    let left: Vec<_> = db
+        .user_sessions()
+        .list_for_user(user, &SessionFilter::all(), PageRequest::first(10))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(left, vec![ids[1]]);
+    // A plain user may not purge; B's ended sessions are out of reach anyway.
+    let as_user = aems_diesel::Context::new(aems_core::TenantId::from_uuid(w.t.a.tenant), user);
+    let mut uow = w.db.unit_of_work(&as_user).await.unwrap();
+    assert!(matches!(
+        uow.user_sessions().purge_ended_before(later).await,
+        Err(Error::PermissionDenied { .. })
+    ));
+}
