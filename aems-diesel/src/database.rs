@@ -186,6 +186,18 @@ impl Database {
         ))
     }
 
+    /// The key ring, or [`Error::Config`] when none was configured: for work
+    /// that seals or opens something before it knows its tenant (an MFA
+    /// challenge names its tenant inside the envelope).
+    pub(crate) fn key_ring(&self) -> Result<&KeyRing> {
+        self.keys.as_deref().ok_or_else(|| {
+            Error::Config(
+                "no key ring configured (Database::with_key_ring): secrets cannot be sealed or opened"
+                    .into(),
+            )
+        })
+    }
+
     pub(crate) async fn acquire(&self) -> Result<PooledConnection> {
         Ok(self.pool.get().await?)
     }

@@ -539,11 +539,17 @@ pub(crate) mod sealed {
 
         /// Runs one statement (its future built from a shared reference to the
         /// connection, so it can be pipelined).
+        ///
+        /// The future is boxed: with an `impl Future + Send` here, rustc cannot
+        /// prove the futures of the repositories' `async fn`s `Send` for every
+        /// lifetime ("implementation of `Send` is not general enough"), so no
+        /// repository call could run in `tokio::spawn` or a web handler. One
+        /// allocation per statement, next to a network round trip.
         fn run<'s, T, F>(
             &'s mut self,
             entity: &'static str,
             statement: F,
-        ) -> impl std::future::Future<Output = Result<T>> + Send + 's
+        ) -> BoxFuture<'s, Result<T>>
         where
             T: Send + 's,
             F: for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>> + Send + 's;
@@ -562,12 +568,12 @@ pub(crate) mod sealed {
             &'s mut self,
             entity: &'static str,
             statement: F,
-        ) -> impl std::future::Future<Output = Result<T>> + Send + 's
+        ) -> BoxFuture<'s, Result<T>>
         where
             T: Send + 's,
             F: for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>> + Send + 's,
         {
-            self.tx.run(entity, statement)
+            Box::pin(self.tx.run(entity, statement))
         }
     }
 
@@ -584,12 +590,12 @@ pub(crate) mod sealed {
             &'s mut self,
             entity: &'static str,
             statement: F,
-        ) -> impl std::future::Future<Output = Result<T>> + Send + 's
+        ) -> BoxFuture<'s, Result<T>>
         where
             T: Send + 's,
             F: for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>> + Send + 's,
         {
-            OneShot::run(self, entity, statement)
+            Box::pin(OneShot::run(self, entity, statement))
         }
     }
 }

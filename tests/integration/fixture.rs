@@ -62,10 +62,12 @@ pub async fn seed_tenant(admin: &Client, label: &str) -> Seeded {
         SELECT set_config('app.current_tenant_id', '{t}', true),
                set_config('app.current_user_id', '{u}', true);
         INSERT INTO auth.tenants (id, name, slug) VALUES ('{t}', 'Tenant {label}', 'tenant-{label}');
-        INSERT INTO auth.users (id, tenant_id, email, password_hash, first_name, last_name)
-            VALUES ('{u}', '{t}', 'admin@{label}.example.com', 'not-a-real-hash', 'Ada', '{label}');
+        INSERT INTO auth.users (id, tenant_id, email, password_hash, first_name, last_name, role)
+            VALUES ('{u}', '{t}', 'admin@{label}.example.com',
+                '$argon2id$v=19$m=19456,t=2,p=1$c2VlZHNhbHQ$bm90IGEgcmVhbCBoYXNo', 'Ada', '{label}', 'admin');
         INSERT INTO auth.user_sessions (user_id, token_hash, ip_address, expires_at)
-            VALUES ('{u}', md5('{label}-session'), '127.0.0.1', now() + interval '1 hour');
+            VALUES ('{u}', encode(sha256(convert_to('{label}-session', 'UTF8')), 'hex'), '127.0.0.1',
+                now() + interval '1 hour');
         INSERT INTO auth.user_mfa (user_id, mfa_type) VALUES ('{u}', 'totp');
         INSERT INTO auth.oauth_connections (user_id, provider, provider_user_id)
             VALUES ('{u}', 'google', 'google-{label}');

@@ -1,0 +1,137 @@
+//! The authentication events written to `risk.audit_logs` (sign-ins, failed
+//! sign-ins, lockouts, MFA, session revocations, cross-tenant lookups), in the
+//! same transaction as the work they describe.
+//!
+//! Values hold identifiers, counts, times and outcomes only: never a
+//! password, hash, token, code, secret or key (the security suite searches the
+//! trail for them).
+
+use aems_core::risk::audit_logs::AuditSeverity;
+use aems_core::{AuditLogId, TenantId, UserId, UserSessionId};
+use diesel::result::QueryResult;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use ipnet::IpNet;
+use std::net::IpAddr;
+use uuid::Uuid;
+
+use crate::audit::NewAuditLogRow;
+use crate::error::Result;
+use crate::schema::risk::audit_logs;
+use crate::unit_of_work::{Executor, PlatformWork};
+
+const ENTITY: &str = "audit_logs";
+
+/// One authentication event.
+#[derive(Debug, Clone)]
+pub(crate) struct AuthEvent {
+    action: &'static str,
+    entity_type: &'static str,
+    entity_id: Option<Uuid>,
+    severity: AuditSeverity,
+    values: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AuthEvent {
+    /// An event about a row of `entity_type`.
+    pub(crate) fn new(
+        action: &'static str,
+        entity_type: &'static str,
+        entity_id: Option<Uuid>,
+        severity: AuditSeverity,
+    ) -> Self {
+        Self {
+            action,
+            entity_type,
+            entity_id,
+            severity,
+            values: serde_json::Map::new(),
+        }
+    }
+
+    /// Adds a value (never a secret).
+    pub(crate) fn with(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.values.insert(key.to_owned(), value.into());
+        self
+    }
+
+    fn into_row(
+        self,
+        tenant: Option<TenantId>,
+        user: Option<UserId>,
+        ip: Option<IpAddr>,
+        user_agent: Option<&str>,
+        session: Option<UserSessionId>,
+    ) -> NewAuditLogRow {
+        NewAuditLogRow {
+            id: AuditLogId::new().into_uuid(),
+            tenant_id: tenant.map(|t| t.into_uuid()),
+            user_id: user.map(|u| u.into_uuid()),
+            action: self.action.to_owned(),
+            entity_type: self.entity_type.to_owned(),
+            entity_id: self.entity_id,
+            old_values: None,
+            new_values: (!self.values.is_empty()).then_some(serde_json::Value::Object(self.values)),
+            ip_address: ip.map(IpNet::from),
+            user_agent: user_agent.map(str::to_owned),
+            session_id: session.map(|s| s.into_uuid()),
+            severity: self.severity.as_str(),
+        }
+    }
+}
+
+/// A statement built by a helper function, as a boxed closure (one concrete
+/// type, usable with every executor's `run`).
+pub(crate) type Statement<T> =
+    Box<dyn for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>> + Send>;
+
+fn insert(row: NewAuditLogRow) -> Statement<usize> {
+    Box::new(move |conn| {
+        diesel::insert_into(audit_logs::table)
+            .values(row)
+            .execute(&mut { conn })
+            .boxed()
+    })
+}
+
+/// Records `event` for the executor's tenant and actor (IP, user agent and
+/// session from its context).
+pub(crate) async fn record<E: Executor>(exec: &mut E, event: AuthEvent) -> Result<()> {
+    let ctx = exec.context();
+    let row = event.into_row(
+        Some(ctx.tenant_id()),
+        Some(ctx.actor()),
+        ctx.ip(),
+        ctx.user_agent(),
+        ctx.session_id(),
+    );
+    exec.run(ENTITY, insert(row)).await.map(|_| ())
+}
+
+/// Where a platform event comes from.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Origin {
+    pub(crate) ip: Option<IpAddr>,
+    pub(crate) user_agent: Option<String>,
+}
+
+/// Records `event` on the cross-tenant path, for `tenant`/`user` when known
+/// (an unknown e-mail has neither).
+pub(crate) async fn record_platform(
+    work: &mut PlatformWork,
+    event: AuthEvent,
+    tenant: Option<TenantId>,
+    user: Option<UserId>,
+    session: Option<UserSessionId>,
+    origin: &Origin,
+) -> Result<()> {
+    let row = event.into_row(
+        tenant,
+        user,
+        origin.ip,
+        origin.user_agent.as_deref(),
+        session,
+    );
+    work.run(ENTITY, insert(row)).await.map(|_| ())
+}

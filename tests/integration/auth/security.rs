@@ -1,0 +1,742 @@
+//! The security suite: tenant isolation through the repositories, the narrow
+//! platform role, hostile input at every auth entry point, and no secret
+//! anywhere it should not be.
+//!
+//! Covered elsewhere, and not repeated here (see docs/security.md):
+//! * raw-SQL isolation of all 20 tables as the application role (select,
+//!   update, delete, insert with another tenant's id, nothing without a
+//!   context): `schema::tenant_a_can_neither_see_change_delete_nor_insert_rows_of_tenant_b`
+//!   and `schema::without_a_tenant_the_application_role_sees_no_row_of_any_table`;
+//! * audit rows cannot be updated or deleted by the application role:
+//!   `schema::the_application_role_cannot_change_or_remove_audit_rows`;
+//! * a one-connection pool used by tenant A then tenant B leaks nothing:
+//!   `unit_of_work::a_one_connection_pool_used_by_a_then_b_leaks_nothing`;
+//! * per-table repository isolation: each `auth::<table>` test module.
+
+use aems_core::auth::oauth_connections::{NewOauthConnection, OauthProvider, OauthStatus};
+use aems_core::auth::tenants::NewTenant;
+use aems_core::auth::user_mfa::MfaType;
+use aems_core::auth::user_sessions::SessionStatus;
+use aems_core::auth::users::{UserPatch, UserStatus};
+use aems_core::{OauthConnectionId, Password, SecretString, TenantId, UserId, UserSessionId};
+use aems_diesel::auth::{
+    AuthError, ClientInfo, LoginOutcome, MfaChallenge, SessionFilter, TotpParams, UserFilter,
+};
+use aems_diesel::prelude::*;
+use aems_diesel::sales::CustomerFilter;
+use aems_diesel::{Context, Error};
+
+use super::{AuthWorld, PASSWORD, new_user};
+use crate::support::admin;
+
+/// Hostile strings for every free-text input.
+fn hostile() -> Vec<String> {
+    vec![
+        "'; DROP TABLE auth.users; --".into(),
+        "\" OR \"1\"=\"1".into(),
+        "admin@a.example.com' OR '1'='1".into(),
+        "%_\\%".into(),
+        "\u{0}".into(),
+        "nul\u{0}inside@a.example.com".into(),
+        "ünïcødé 🙂 @example.com".into(),
+        String::from_utf8_lossy(&[0xff, 0xfe, b'a', 0xc3, 0x28]).into_owned(),
+        "x".repeat(1_000_000),
+        "$argon2id$v=19$m=19456,t=2,p=1$c2VlZHNhbHQ$bm90IGEgcmVhbCBoYXNo".into(),
+    ]
+}
+
+#[tokio::test]
+async fn through_the_auth_repositories_tenant_a_reaches_nothing_of_tenant_b() {
+    let w = AuthWorld::new().await;
+    let (b_user, b_tenant) = (
+        UserId::from_uuid(w.t.b.user),
+        TenantId::from_uuid(w.t.b.tenant),
+    );
+    let b_session: uuid::Uuid = admin(&w.t.db)
+        .await
+        .query_one(
+            "SELECT id FROM auth.user_sessions WHERE user_id = $1",
+            &[&w.t.b.user],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let b_connection: uuid::Uuid = admin(&w.t.db)
+        .await
+        .query_one(
+            "SELECT id FROM auth.oauth_connections WHERE user_id = $1",
+            &[&w.t.b.user],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let mut a = w.db.unit_of_work(&w.t.ctx_a()).await.unwrap();
+    // tenants
+    assert_eq!(a.tenants().find(b_tenant).await.unwrap(), None);
+    // users: not found, not listed, not updatable, not deletable, not restorable
+    assert!(matches!(
+        a.users().get(b_user).await,
+        Err(Error::NotFound { .. })
+    ));
+    let everyone = a
+        .users()
+        .list(&UserFilter::all(), PageRequest::first(1000))
+        .await
+        .unwrap();
+    assert!(
+        everyone
+            .items
+            .iter()
+            .all(|u| u.tenant_id.into_uuid() == w.t.a.tenant)
+    );
+    let patch = UserPatch {
+        status: Some(UserStatus::Suspended),
+        ..UserPatch::default()
+    };
+    assert!(matches!(
+        a.users().update(b_user, chrono::Utc::now(), &patch).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        a.users().soft_delete(b_user).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        a.users().restore(b_user).await,
+        Err(Error::NotFound { .. })
+    ));
+    // user_sessions, through the user
+    let sid = UserSessionId::from_uuid(b_session);
+    assert!(matches!(
+        a.user_sessions().get(sid).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        a.user_sessions().revoke(sid).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(
+        a.user_sessions().revoke_all_for_user(b_user).await.unwrap(),
+        0
+    );
+    // user_mfa, through the user
+    assert!(a.user_mfa().list_for_user(b_user).await.unwrap().is_empty());
+    assert!(!a.user_mfa().disable(b_user, MfaType::Totp).await.unwrap());
+    // oauth_connections, through the user
+    let cid = OauthConnectionId::from_uuid(b_connection);
+    assert!(matches!(
+        a.oauth_connections().get(cid).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        a.oauth_connections().unlink(cid).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(
+        a.oauth_connections()
+            .list_for_user(b_user)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    a.commit().await.unwrap();
+
+    // B's rows are all still there, unchanged.
+    let mut b = w.db.one_shot(&w.t.ctx_b()).await.unwrap();
+    assert_eq!(
+        b.users().get(b_user).await.unwrap().status,
+        UserStatus::Active
+    );
+    assert_eq!(
+        b.user_sessions().get(sid).await.unwrap().status,
+        SessionStatus::Active
+    );
+    assert_eq!(b.user_mfa().list_for_user(b_user).await.unwrap().len(), 1);
+    assert_eq!(
+        b.oauth_connections()
+            .list_for_user(b_user)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn rows_tied_to_another_tenants_user_cannot_be_written() {
+    let w = AuthWorld::new().await;
+    let b_user = UserId::from_uuid(w.t.b.user);
+    let mut a = w.db.one_shot(&w.t.ctx_a()).await.unwrap();
+    let link = NewOauthConnection {
+        user_id: b_user,
+        provider: OauthProvider::Google,
+        provider_user_id: "planted".parse().unwrap(),
+        provider_email: None,
+        access_token: None,
+        refresh_token: None,
+        token_expires_at: None,
+        provider_data: None,
+        status: OauthStatus::Active,
+    };
+    assert!(matches!(
+        a.oauth_connections().link(link).await,
+        Err(Error::PermissionDenied { .. })
+    ));
+    // An MFA factor for B's user, planted by A posing as that user: refused.
+    let posing = Context::new(TenantId::from_uuid(w.t.a.tenant), b_user);
+    let mut uow = w.db.unit_of_work(&posing).await.unwrap();
+    assert!(
+        uow.user_mfa()
+            .enable_external(b_user, MfaType::Sms)
+            .await
+            .is_err()
+    );
+    drop(uow);
+    assert_eq!(w.t.count("auth.oauth_connections").await, 2);
+    assert_eq!(w.t.count("auth.user_mfa").await, 2);
+}
+
+#[tokio::test]
+async fn a_context_naming_no_real_tenant_sees_nothing_through_any_repository() {
+    let w = AuthWorld::new().await;
+    let nowhere = Context::new(TenantId::new(), UserId::from_uuid(w.t.a.user));
+    let mut db = w.db.one_shot(&nowhere).await.unwrap();
+    assert!(matches!(
+        db.tenants().current().await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(
+        db.users()
+            .list(&UserFilter::all(), PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(matches!(
+        db.users().get(UserId::from_uuid(w.t.a.user)).await,
+        Err(Error::NotFound { .. })
+    ));
+    // The actor is unknown there, so it is no admin: reads of users'
+    // sessions, factors and connections are refused before reaching them.
+    assert!(matches!(
+        db.user_sessions()
+            .list_for_user(
+                UserId::from_uuid(w.t.b.user),
+                &SessionFilter::all(),
+                PageRequest::first(10)
+            )
+            .await,
+        Err(Error::PermissionDenied { .. })
+    ));
+    let as_self = Context::new(TenantId::new(), UserId::from_uuid(w.t.a.user));
+    let mut db = w.db.one_shot(&as_self).await.unwrap();
+    assert!(
+        db.user_mfa()
+            .list_for_user(UserId::from_uuid(w.t.a.user))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        db.oauth_connections()
+            .list_for_user(UserId::from_uuid(w.t.a.user))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        db.user_sessions()
+            .list_for_user(
+                UserId::from_uuid(w.t.a.user),
+                &SessionFilter::all(),
+                PageRequest::first(10)
+            )
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        db.customers()
+            .list(&CustomerFilter::all(), PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn the_platform_role_reaches_only_its_five_tables_with_only_its_privileges() {
+    let w = AuthWorld::new().await;
+    let client = crate::support::app(&w.t.db).await;
+    let attempt = |sql: &'static str| {
+        let client = &client;
+        async move {
+            client.batch_execute("BEGIN").await.unwrap();
+            client
+                .batch_execute(
+                    "SELECT set_config('role', 'aems_platform', true),
+                            set_config('app.cross_tenant_reason', 'security test', true)",
+                )
+                .await
+                .unwrap();
+            let result = client.batch_execute(sql).await;
+            client.batch_execute("ROLLBACK").await.unwrap();
+            result
+        }
+    };
+    for allowed in [
+        "SELECT count(*) FROM auth.tenants",
+        "SELECT count(*) FROM auth.users",
+        "SELECT count(*) FROM auth.user_sessions",
+        "SELECT count(*) FROM auth.oauth_connections",
+        "SELECT count(*) FROM risk.audit_logs",
+    ] {
+        attempt(allowed)
+            .await
+            .unwrap_or_else(|e| panic!("{allowed}: {e}"));
+    }
+    for refused in [
+        "SELECT count(*) FROM auth.user_mfa",
+        "SELECT count(*) FROM sales.customers",
+        "SELECT count(*) FROM hr.employees",
+        "SELECT count(*) FROM finance.expense_transactions",
+        "DELETE FROM auth.users",
+        "DELETE FROM auth.tenants",
+        "INSERT INTO auth.user_sessions (user_id, token_hash, ip_address, expires_at)
+             SELECT id, 'x', '127.0.0.1', now() + interval '1 hour' FROM auth.users LIMIT 1",
+        "UPDATE auth.oauth_connections SET status = 'revoked'",
+        "UPDATE risk.audit_logs SET action = 'forged'",
+        "DELETE FROM risk.audit_logs",
+    ] {
+        let err = attempt(refused).await.expect_err(refused);
+        assert_eq!(
+            err.code(),
+            Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+            "{refused}: {err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn hostile_input_at_login_and_token_checks_is_refused_cleanly_and_leaks_nothing() {
+    // No lock, so every attempt is answered the same way.
+    let w = AuthWorld::with_config(
+        aems_diesel::auth::AuthConfig::default().lockout(1000, chrono::TimeDelta::minutes(1)),
+    )
+    .await;
+    w.auth
+        .signup(
+            NewTenant::new("Acme".parse().unwrap(), "acme".parse().unwrap()),
+            new_user("ada@acme.example.com"),
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap();
+    let client = ClientInfo::default().with_user_agent("evil\0agent ".repeat(100));
+    for text in hostile() {
+        let short: String = text.chars().take(30).collect();
+        for (email, password) in [
+            (text.as_str(), PASSWORD),
+            ("ada@acme.example.com", text.as_str()),
+            (text.as_str(), text.as_str()),
+        ] {
+            match w.auth.login(email, password, &client).await {
+                Err(AuthError::InvalidCredentials) => {}
+                other => panic!("{short:?}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            w.auth.authenticate(&text).await,
+            Err(AuthError::InvalidSession)
+        ));
+        assert!(matches!(
+            w.auth.refresh(&text, &client).await,
+            Err(AuthError::InvalidSession)
+        ));
+        assert!(matches!(
+            w.auth.logout(&text, &client).await,
+            Err(AuthError::InvalidSession)
+        ));
+        assert!(matches!(
+            w.auth
+                .complete_mfa(&MfaChallenge::from_client(text.clone()), "123456", &client)
+                .await,
+            Err(AuthError::InvalidChallenge)
+        ));
+    }
+    // None of it was stored or echoed into the trail, and nothing broke.
+    let trail: Vec<String> = admin(&w.t.db)
+        .await
+        .query("SELECT to_jsonb(a)::text FROM risk.audit_logs a", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for row in &trail {
+        assert!(!row.contains("DROP TABLE"), "{row}");
+        assert!(
+            !row.contains("xxxxxxxxxx"),
+            "{}",
+            &row[..row.len().min(200)]
+        );
+        assert!(!row.contains(PASSWORD), "{row}");
+    }
+    // Ten hostile inputs, three login shapes each: all audited as failures.
+    // (A wrong password for Ada counts and, after five, locks her.)
+    let failures: i64 = admin(&w.t.db)
+        .await
+        .query_one(
+            "SELECT count(*) FROM risk.audit_logs WHERE action IN ('login_failed', 'login_refused')",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(failures, 30);
+    assert_eq!(w.t.count("auth.users").await, 3, "the table survived");
+}
+
+#[tokio::test]
+async fn hostile_input_in_repository_filters_is_a_clear_error_or_a_correct_result() {
+    let w = AuthWorld::new().await;
+    let mut db = w.db.one_shot(&w.t.ctx_a()).await.unwrap();
+    for text in hostile() {
+        let short: String = text.chars().take(30).collect();
+        match db
+            .users()
+            .list(
+                &UserFilter::all().search(text.clone()),
+                PageRequest::first(10),
+            )
+            .await
+        {
+            Ok(page) => assert!(page.items.is_empty(), "{short:?} matched {:?}", page.items),
+            Err(Error::Validation(e)) => assert!(e.has_field("search"), "{short:?}: {e}"),
+            Err(other) => panic!("{short:?}: {other:?}"),
+        }
+    }
+    // The cursor is text from the client too.
+    for forged in ["", "a'; --", "d00000000-0000-0000-0000-000000000000"] {
+        assert!(matches!(
+            forged.parse::<aems_diesel::Cursor>(),
+            Err(Error::Validation(_))
+        ));
+    }
+    let mut platform = w.db.platform("hostile lookups", None).await.unwrap();
+    for text in hostile() {
+        let short: String = text.chars().take(30).collect();
+        match platform.find_oauth_user(OauthProvider::Google, &text).await {
+            Ok(found) => assert_eq!(found, None, "{short:?}"),
+            Err(Error::Validation(_)) => {}
+            Err(other) => panic!("{short:?}: {other:?}"),
+        }
+        match text.parse::<aems_core::Email>() {
+            Ok(email) => assert!(platform.find_user_by_email(&email).await.unwrap().is_none()),
+            Err(e) => assert!(
+                !e.to_string().contains(&short),
+                "the error echoes the input"
+            ),
+        }
+    }
+    platform.commit().await.unwrap();
+    assert_eq!(w.t.count("auth.users").await, 2);
+}
+
+/// Runs every flow that handles a secret and returns every secret seen.
+async fn every_secret_flow(w: &AuthWorld) -> Vec<String> {
+    let client = ClientInfo::default();
+    let mut secrets = vec![PASSWORD.to_owned(), "a-Wholly-new-secret-77".to_owned()];
+    let (tenant, user) = w
+        .auth
+        .signup(
+            NewTenant::new("Acme".parse().unwrap(), "acme".parse().unwrap()),
+            new_user("ada@acme.example.com"),
+            &client,
+        )
+        .await
+        .unwrap();
+    let ctx = Context::new(tenant.id, user.id);
+    secrets.push(user.password_hash.expose().to_owned());
+    let _ = w
+        .auth
+        .login("ada@acme.example.com", "wrong but secret pw", &client)
+        .await;
+    secrets.push("wrong but secret pw".into());
+
+    let mut uow = w.db.unit_of_work(&ctx).await.unwrap();
+    let enrolment = uow
+        .user_mfa()
+        .begin_totp_enrolment(user.id, w.auth.mfa())
+        .await
+        .unwrap();
+    secrets.push(enrolment.secret_base32.expose().clone());
+    secrets.push(enrolment.provisioning_uri.expose().clone());
+    uow.commit().await.unwrap();
+    let secret = {
+        let mut db = w.db.one_shot(&ctx).await.unwrap();
+        db.user_mfa()
+            .find(user.id, MfaType::Totp)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(
+        secret.secret_key.as_ref().unwrap().expose(),
+        enrolment.secret_base32.expose()
+    );
+    let totp = super::decode_base32(enrolment.secret_base32.expose());
+    let code = totp.code_at(w.clock.now().timestamp(), TotpParams::default());
+    let mut uow = w.db.unit_of_work(&ctx).await.unwrap();
+    let codes = uow
+        .user_mfa()
+        .confirm_totp(user.id, &code, w.auth.mfa())
+        .await
+        .unwrap();
+    uow.commit().await.unwrap();
+    let codes: Vec<String> = codes.expose().map(str::to_owned).collect();
+    secrets.extend(codes.iter().cloned());
+    secrets.extend(codes.iter().map(|c| c.replace('-', "")));
+
+    let challenge = match w
+        .auth
+        .login("ada@acme.example.com", PASSWORD, &client)
+        .await
+        .unwrap()
+    {
+        LoginOutcome::MfaRequired { challenge, .. } => challenge,
+        other => panic!("{other:?}"),
+    };
+    secrets.push(challenge.expose().to_owned());
+    let session = w
+        .auth
+        .complete_mfa(&challenge, &codes[0], &client)
+        .await
+        .unwrap();
+    for token in [
+        session.session_token.expose(),
+        session.refresh_token.expose(),
+    ] {
+        secrets.push(token.to_owned());
+    }
+    secrets.push(session.session_token.hash().expose().to_owned());
+    secrets.push(session.refresh_token.hash().expose().to_owned());
+    let refreshed = w
+        .auth
+        .refresh(session.refresh_token.expose(), &client)
+        .await
+        .unwrap();
+    secrets.push(refreshed.session_token.expose().to_owned());
+    secrets.push(refreshed.refresh_token.expose().to_owned());
+    secrets.push(refreshed.refresh_token.hash().expose().to_owned());
+    // Reuse: refused and audited, without the token.
+    let _ = w
+        .auth
+        .refresh(session.refresh_token.expose(), &client)
+        .await;
+
+    let mut uow = w.db.unit_of_work(&ctx).await.unwrap();
+    let linked = uow
+        .oauth_connections()
+        .link(NewOauthConnection {
+            user_id: user.id,
+            provider: OauthProvider::Linkedin,
+            provider_user_id: "li-1".parse().unwrap(),
+            provider_email: None,
+            access_token: Some(SecretString::new("AQV-oauth-access-secret".into())),
+            refresh_token: Some(SecretString::new("AQW-oauth-refresh-secret".into())),
+            token_expires_at: None,
+            provider_data: None,
+            status: OauthStatus::Active,
+        })
+        .await
+        .unwrap();
+    uow.oauth_connections()
+        .store_refreshed_tokens(
+            linked.id,
+            SecretString::new("AQX-rotated-access-secret".into()),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    secrets.extend(
+        [
+            "AQV-oauth-access-secret",
+            "AQW-oauth-refresh-secret",
+            "AQX-rotated-access-secret",
+        ]
+        .map(str::to_owned),
+    );
+    let new_password = Password::new("a-Wholly-new-secret-77").unwrap();
+    uow.users()
+        .change_password(user.id, Some(PASSWORD), &new_password, w.auth.passwords())
+        .await
+        .unwrap();
+    uow.commit().await.unwrap();
+    secrets
+}
+
+#[tokio::test]
+async fn no_secret_appears_in_the_audit_trail_in_clear_columns_errors_or_debug_output() {
+    let w = AuthWorld::new().await;
+    let secrets = every_secret_flow(&w).await;
+    let admin = admin(&w.t.db).await;
+    // The trail: every column of every row.
+    let trail: Vec<String> = admin
+        .query("SELECT to_jsonb(a)::text FROM risk.audit_logs a", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(trail.len() > 10, "the flows were audited");
+    // Every table of every domain schema, every column: nothing stored in clear.
+    let tables: Vec<String> = admin
+        .query(
+            "SELECT format('%I.%I', table_schema, table_name) FROM information_schema.tables
+             WHERE table_schema IN ('auth', 'sales', 'finance', 'hr', 'products', 'risk')
+               AND table_type = 'BASE TABLE'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let mut stored = Vec::new();
+    for table in &tables {
+        for row in admin
+            .query(&format!("SELECT to_jsonb(t)::text FROM {table} t"), &[])
+            .await
+            .unwrap()
+        {
+            stored.push((table.clone(), row.get::<_, String>(0)));
+        }
+    }
+    // The one hash that must be stored is the current password hash, in
+    // auth.users.password_hash: every other appearance is a leak.
+    let current_hash: String = admin
+        .query_one(
+            "SELECT password_hash FROM auth.users WHERE email = 'ada@acme.example.com'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let token_hashes: Vec<String> = admin
+        .query("SELECT token_hash FROM auth.user_sessions", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for secret in &secrets {
+        let shown: String = secret.chars().take(12).collect();
+        for row in &trail {
+            assert!(
+                !row.contains(secret.as_str()),
+                "{shown}… in the audit trail: {row}"
+            );
+        }
+        for (table, row) in &stored {
+            let expected_home = (table == "auth.users" && *secret == current_hash)
+                || (table == "auth.user_sessions" && token_hashes.contains(secret));
+            let refresh_hash_home =
+                table == "auth.user_sessions" && row.contains("refresh_token_hash");
+            if expected_home
+                || (refresh_hash_home
+                    && secret.len() == 64
+                    && secret.bytes().all(|b| b.is_ascii_hexdigit()))
+            {
+                continue;
+            }
+            assert!(
+                !row.contains(secret.as_str()),
+                "{shown}… stored in clear in {table}"
+            );
+        }
+    }
+    // Errors and Debug output of the flows' values.
+    let failures = [
+        format!(
+            "{:?}",
+            w.auth
+                .login("ada@acme.example.com", PASSWORD, &ClientInfo::default())
+                .await
+        ),
+        format!("{}", AuthError::InvalidCredentials),
+        format!("{:?}", w.auth.authenticate(&secrets[0]).await),
+        format!("{:?}", Password::new(PASSWORD).unwrap()),
+        format!("{:?}", w.auth),
+    ];
+    for text in &failures {
+        for secret in &secrets {
+            assert!(!text.contains(secret.as_str()), "{text}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn no_secret_column_of_the_schema_holds_clear_text() {
+    // Every column that holds a secret, with what it must hold instead.
+    let w = AuthWorld::new().await;
+    every_secret_flow(&w).await;
+    let admin = admin(&w.t.db).await;
+    for (sql, what) in [
+        ("SELECT password_hash FROM auth.users", "argon2id"),
+        ("SELECT token_hash FROM auth.user_sessions", "sha256"),
+        (
+            "SELECT refresh_token_hash FROM auth.user_sessions WHERE refresh_token_hash IS NOT NULL",
+            "sha256",
+        ),
+        (
+            "SELECT secret_key FROM auth.user_mfa WHERE secret_key IS NOT NULL",
+            "envelope",
+        ),
+        ("SELECT unnest(backup_codes) FROM auth.user_mfa", "argon2id"),
+        (
+            "SELECT access_token FROM auth.oauth_connections WHERE access_token IS NOT NULL",
+            "envelope",
+        ),
+        (
+            "SELECT refresh_token FROM auth.oauth_connections WHERE refresh_token IS NOT NULL",
+            "envelope",
+        ),
+    ] {
+        let values: Vec<String> = admin
+            .query(sql, &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert!(!values.is_empty(), "{sql}: nothing to check");
+        for value in values {
+            let ok = match what {
+                "argon2id" => value.starts_with("$argon2id$v=19$"),
+                "sha256" => value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()),
+                _ => aems_diesel::KeyRing::key_id_of(&base64_decode(&value).unwrap_or_default())
+                    .is_some(),
+            };
+            assert!(ok, "{sql}: a value that is not a {what}");
+        }
+    }
+}
+
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let (mut buffer, mut bits, mut out) = (0u32, 0u32, Vec::new());
+    for b in text.bytes().filter(|b| *b != b'=') {
+        buffer = (buffer << 6) | ALPHABET.iter().position(|a| *a == b)? as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    Some(out)
+}
