@@ -508,11 +508,18 @@ pub(crate) mod sealed {
 
         /// Runs one statement (its future built from a shared reference to the
         /// connection, so it can be pipelined).
+        ///
+        /// The future is boxed: with an opaque `impl Future + Send` here, rustc
+        /// cannot prove the futures of the repository methods `Send` for every
+        /// lifetime ("implementation of `Send` is not general enough"), so none
+        /// of them could be handed to `tokio::spawn` or a `Send`-requiring web
+        /// handler. One allocation per statement; the statement costs a round
+        /// trip.
         fn run<'s, T, F>(
             &'s mut self,
             entity: &'static str,
             statement: F,
-        ) -> impl std::future::Future<Output = Result<T>> + Send + 's
+        ) -> BoxFuture<'s, Result<T>>
         where
             T: Send + 's,
             F: for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>> + Send + 's;
@@ -531,12 +538,12 @@ pub(crate) mod sealed {
             &'s mut self,
             entity: &'static str,
             statement: F,
-        ) -> impl std::future::Future<Output = Result<T>> + Send + 's
+        ) -> BoxFuture<'s, Result<T>>
         where
             T: Send + 's,
             F: for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>> + Send + 's,
         {
-            self.tx.run(entity, statement)
+            Box::pin(self.tx.run(entity, statement))
         }
     }
 
@@ -553,12 +560,12 @@ pub(crate) mod sealed {
             &'s mut self,
             entity: &'static str,
             statement: F,
-        ) -> impl std::future::Future<Output = Result<T>> + Send + 's
+        ) -> BoxFuture<'s, Result<T>>
         where
             T: Send + 's,
             F: for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>> + Send + 's,
         {
-            OneShot::run(self, entity, statement)
+            Box::pin(OneShot::run(self, entity, statement))
         }
     }
 }
