@@ -2,6 +2,8 @@
 
 mod inventory_levels;
 mod product_performance;
+// Named after its table like every other test file.
+#[allow(clippy::module_inception)]
 mod products;
 
 use aems_core::products::products::{LifecycleStage, NewProduct, ProductStatus};
