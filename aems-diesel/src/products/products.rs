@@ -251,7 +251,12 @@ pub struct ProductFilter {
     /// Only this status.
     pub status: Option<ProductStatus>,
     /// Full-text search in name and description (English stemming, every word
-    /// must match), served by the `idx_products_name_search` index.
+    /// must match). The statement repeats the expression of
+    /// `idx_products_name_search` exactly, but under row-level security
+    /// PostgreSQL does not use that index for the application role: it only
+    /// lets LEAKPROOF conditions run ahead of the tenant policy, and neither
+    /// `@@` nor the expression's `COALESCE` is. The search then reads the
+    /// tenant's live rows through a tenant index and filters them.
     pub search: Option<String>,
 }
 
@@ -335,7 +340,8 @@ fn list_query(filter: CheckedFilter, page: PageRequest) -> ProductQuery {
     }
     if let Some(search) = filter.search {
         // Exactly the expression of idx_products_name_search, with literals
-        // (not bound parameters) so the planner can match it to the index.
+        // (not bound parameters) so the planner can match it to the index
+        // (where row-level security lets it: see `ProductFilter::search`).
         let document = products::name
             .concat(sql::<Text>("' '"))
             .concat(sql::coalesce_text(products::description, sql::<Text>("''")));

@@ -237,10 +237,11 @@ async fn create_many_crosses_chunk_boundaries_and_the_search_statement_matches_i
     // The very statement `list` sends repeats the index's expression exactly,
     // so the planner serves the search from idx_products_name_search — where
     // row-level security lets it: under the tenant policy PostgreSQL will not
-    // use a non-LEAKPROOF operator (`@@` is `ts_match_vq`, not leakproof) as
-    // an index condition ahead of the policy's own condition, so the
-    // application role's plan reaches the tenant's rows through a tenant index
-    // and filters them. Both plans are pinned here.
+    // use a condition that is not LEAKPROOF as an index condition ahead of the
+    // policy's own (`@@` is `ts_match_vq`, not leakproof, and a COALESCE is
+    // never treated as leakproof), so the application role's plan reaches the
+    // tenant's rows through a tenant index and filters them. Both plans are
+    // pinned here.
     let under_rls = db
         .products()
         .explain_list(&filter, PageRequest::first(10))
