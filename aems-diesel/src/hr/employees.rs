@@ -448,26 +448,21 @@ impl<'e, E: Executor> Employees<'e, E> {
         match created {
             Some(row) => self.entity(row),
             // Only on this path: who holds the number?
-            None => Err(self.number_taken(vec![code], None).await),
+            None => Err(self.number_taken(vec![code]).await),
         }
     }
 
     /// Why an employee number is taken: [`Error::CollidesWithDeleted`] when a
-    /// soft-deleted employee (other than `except`) holds one of `codes`, else
+    /// soft-deleted employee holds one of `codes`, else
     /// [`Error::UniqueViolation`].
-    async fn number_taken(&mut self, codes: Vec<String>, except: Option<Uuid>) -> Error {
+    async fn number_taken(&mut self, codes: Vec<String>) -> Error {
         let deleted = self
             .exec
             .run(ENTITY, move |conn| {
-                let mut query = employees::table
+                employees::table
                     .filter(employees::employee_id.eq_any(codes))
                     .filter(employees::deleted_at.is_not_null())
                     .select(employees::id)
-                    .into_boxed::<Pg>();
-                if let Some(except) = except {
-                    query = query.filter(employees::id.ne(except));
-                }
-                query
                     .first::<Uuid>(&mut { conn })
                     .map(|r| r.optional())
                     .boxed()
@@ -659,7 +654,7 @@ impl<'e, E: Transactional> Employees<'e, E> {
             Ok(rows) => self.entities(rows),
             Err(error) => match Error::from_diesel_for(ENTITY, error) {
                 Error::UniqueViolation { constraint, .. } if constraint == EMPLOYEE_NUMBER_KEY => {
-                    Err(self.number_taken(codes, None).await)
+                    Err(self.number_taken(codes).await)
                 }
                 other => Err(other),
             },
