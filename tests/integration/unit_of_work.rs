@@ -19,13 +19,15 @@ fn new_customer(name: &str) -> NewCustomer {
     )
 }
 
-/// Sessions of the test's login role that sit inside a transaction.
+/// Sessions of the test's login role, in the test's own database, that sit
+/// inside a transaction (tests run in parallel, each in a database of its own).
 async fn open_transactions(t: &TwoTenants) -> i64 {
     admin(&t.db)
         .await
         .query_one(
             "SELECT count(*) FROM pg_stat_activity
-             WHERE usename = $1 AND state LIKE 'idle in transaction%'",
+             WHERE usename = $1 AND datname = current_database()
+               AND state LIKE 'idle in transaction%'",
             &[&t.db.app_role()],
         )
         .await

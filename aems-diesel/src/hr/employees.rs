@@ -1,0 +1,722 @@
+//! `hr.employees`: the row structs, the repository, its filters, soft delete
+//! and termination.
+//!
+//! ## Salaries are sealed
+//!
+//! `salary` is a `BYTEA` AEAD envelope (see [`KeyRing`]), sealed for its place
+//! — `hr.employees.salary:<employee id>` — so an envelope copied into another
+//! row does not open. It is sealed on every write and opened on every read
+//! through the executor's key ring; without one, any read or write of an
+//! employee *with* a salary is [`Error::Config`] (rows whose salary is NULL
+//! need no key), and nothing is ever written in clear.
+//!
+//! ## Soft delete
+//!
+//! Soft-deleted employees are invisible to `get`, `find`, `list` and every
+//! filter; [`Employees::list_deleted`] shows them, [`Employees::restore`] brings
+//! them back, [`Employees::purge_deleted_before`] removes them for good. Their
+//! employee number stays taken (the unique key covers them): creating another
+//! employee with it is [`Error::CollidesWithDeleted`].
+
+use aems_core::hr::employees::{Employee, EmployeePatch, EmployeeStatus, NewEmployee};
+use aems_core::{EmployeeId, Input, Money12, TenantId, Text255, UserId};
+use bigdecimal::BigDecimal;
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::result::QueryResult;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use uuid::Uuid;
+
+use super::support::{decode_decimal_opt, insert_all_or_none};
+use crate::crypto::KeyRing;
+use crate::error::{Error, Result};
+use crate::repository::{self, Page, PageRequest, decode, decode_opt, keyset};
+use crate::schema::hr::employees;
+use crate::unit_of_work::{Executor, Transactional};
+
+const ENTITY: &str = "employees";
+
+/// The unique key on (tenant, employee number).
+pub const EMPLOYEE_NUMBER_KEY: &str = "uq_employees_tenant_id_employee_id";
+
+/// Where a salary envelope belongs: its associated data.
+fn salary_place(id: Uuid) -> Vec<u8> {
+    format!("hr.employees.salary:{id}").into_bytes()
+}
+
+fn seal_salary(keys: &KeyRing, id: Uuid, salary: &Money12) -> Vec<u8> {
+    keys.seal(salary.to_string().as_bytes(), &salary_place(id))
+}
+
+fn open_salary(keys: &KeyRing, id: Uuid, envelope: &[u8]) -> Result<Money12> {
+    let clear = keys.open(envelope, &salary_place(id))?;
+    let text = std::str::from_utf8(&clear).map_err(|_| Error::Decode {
+        entity: ENTITY,
+        column: "salary",
+        reason: "the opened envelope is not text".into(),
+    })?;
+    decode(ENTITY, "salary", text)
+}
+
+/// A row of `hr.employees` as stored (the salary still sealed).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = employees, check_for_backend(Pg))]
+pub(crate) struct EmployeeRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    user_id: Option<Uuid>,
+    employee_id: String,
+    first_name: String,
+    last_name: String,
+    email: String,
+    phone: Option<String>,
+    department: String,
+    job_title: String,
+    manager_id: Option<Uuid>,
+    hire_date: NaiveDate,
+    employment_type: String,
+    status: String,
+    salary: Option<Vec<u8>>,
+    salary_currency: String,
+    location: Option<String>,
+    remote_work: bool,
+    performance_rating: Option<BigDecimal>,
+    last_promotion_date: Option<NaiveDate>,
+    termination_date: Option<NaiveDate>,
+    termination_reason: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    created_by: Uuid,
+    updated_by: Uuid,
+    deleted_at: Option<DateTime<Utc>>,
+}
+
+impl EmployeeRow {
+    /// Decodes the row; `keys` must be given when the row holds a salary.
+    fn into_entity(self, keys: Option<&KeyRing>) -> Result<Employee> {
+        let salary = match (&self.salary, keys) {
+            (None, _) => None,
+            (Some(envelope), Some(keys)) => Some(open_salary(keys, self.id, envelope)?),
+            (Some(_), None) => {
+                return Err(Error::Config(
+                    "no key ring configured: employee salaries cannot be read".into(),
+                ));
+            }
+        };
+        Ok(Employee {
+            id: EmployeeId::from_uuid(self.id),
+            tenant_id: TenantId::from_uuid(self.tenant_id),
+            user_id: self.user_id.map(UserId::from_uuid),
+            employee_code: decode(ENTITY, "employee_id", &self.employee_id)?,
+            first_name: decode(ENTITY, "first_name", &self.first_name)?,
+            last_name: decode(ENTITY, "last_name", &self.last_name)?,
+            email: decode(ENTITY, "email", &self.email)?,
+            phone: decode_opt(ENTITY, "phone", self.phone.as_deref())?,
+            department: decode(ENTITY, "department", &self.department)?,
+            job_title: decode(ENTITY, "job_title", &self.job_title)?,
+            manager_id: self.manager_id.map(EmployeeId::from_uuid),
+            hire_date: self.hire_date,
+            employment_type: decode(ENTITY, "employment_type", &self.employment_type)?,
+            status: decode(ENTITY, "status", &self.status)?,
+            salary,
+            salary_currency: decode(ENTITY, "salary_currency", &self.salary_currency)?,
+            location: decode_opt(ENTITY, "location", self.location.as_deref())?,
+            remote_work: self.remote_work,
+            performance_rating: decode_decimal_opt(
+                ENTITY,
+                "performance_rating",
+                self.performance_rating,
+            )?,
+            last_promotion_date: self.last_promotion_date,
+            termination_date: self.termination_date,
+            termination_reason: decode_opt(
+                ENTITY,
+                "termination_reason",
+                self.termination_reason.as_deref(),
+            )?,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            created_by: UserId::from_uuid(self.created_by),
+            updated_by: UserId::from_uuid(self.updated_by),
+            deleted_at: self.deleted_at,
+        })
+    }
+}
+
+/// A new row, as inserted: ids and authorship come from the context, the
+/// salary is sealed.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = employees, check_for_backend(Pg))]
+struct NewEmployeeRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    user_id: Option<Uuid>,
+    employee_id: String,
+    first_name: String,
+    last_name: String,
+    email: String,
+    phone: Option<String>,
+    department: String,
+    job_title: String,
+    manager_id: Option<Uuid>,
+    hire_date: NaiveDate,
+    employment_type: &'static str,
+    status: &'static str,
+    salary: Option<Vec<u8>>,
+    salary_currency: String,
+    location: Option<String>,
+    remote_work: bool,
+    performance_rating: Option<BigDecimal>,
+    last_promotion_date: Option<NaiveDate>,
+    created_by: Uuid,
+    updated_by: Uuid,
+}
+
+impl NewEmployeeRow {
+    /// `keys` must be given when the input has a salary.
+    fn from_input(
+        new: NewEmployee,
+        tenant: TenantId,
+        actor: UserId,
+        keys: Option<&KeyRing>,
+    ) -> Self {
+        let id = EmployeeId::new().into_uuid();
+        let salary = match (&new.salary, keys) {
+            (Some(salary), Some(keys)) => Some(seal_salary(keys, id, salary)),
+            _ => None,
+        };
+        Self {
+            id,
+            tenant_id: tenant.into_uuid(),
+            user_id: new.user_id.map(UserId::into_uuid),
+            employee_id: new.employee_code.into_string(),
+            first_name: new.first_name.into_string(),
+            last_name: new.last_name.into_string(),
+            email: new.email.into_string(),
+            phone: new.phone.map(|p| p.into_string()),
+            department: new.department.into_string(),
+            job_title: new.job_title.into_string(),
+            manager_id: new.manager_id.map(EmployeeId::into_uuid),
+            hire_date: new.hire_date,
+            employment_type: new.employment_type.as_str(),
+            status: new.status.as_str(),
+            salary,
+            salary_currency: new.salary_currency.as_str().to_owned(),
+            location: new.location.map(|l| l.into_string()),
+            remote_work: new.remote_work,
+            performance_rating: new.performance_rating.map(|r| r.as_decimal().clone()),
+            last_promotion_date: new.last_promotion_date,
+            created_by: actor.into_uuid(),
+            updated_by: actor.into_uuid(),
+        }
+    }
+}
+
+/// The columns a patch changes (`None`: leave; `Some(None)`: set NULL), plus
+/// who changed them; the salary sealed.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = employees, check_for_backend(Pg))]
+struct EmployeeChangeset {
+    user_id: Option<Option<Uuid>>,
+    employee_id: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    email: Option<String>,
+    phone: Option<Option<String>>,
+    department: Option<String>,
+    job_title: Option<String>,
+    manager_id: Option<Option<Uuid>>,
+    hire_date: Option<NaiveDate>,
+    employment_type: Option<&'static str>,
+    status: Option<&'static str>,
+    salary: Option<Option<Vec<u8>>>,
+    salary_currency: Option<String>,
+    location: Option<Option<String>>,
+    remote_work: Option<bool>,
+    performance_rating: Option<Option<BigDecimal>>,
+    last_promotion_date: Option<Option<NaiveDate>>,
+    updated_by: Uuid,
+}
+
+impl EmployeeChangeset {
+    /// `keys` must be given when the patch sets a salary.
+    fn from_patch(patch: &EmployeePatch, id: Uuid, actor: UserId, keys: Option<&KeyRing>) -> Self {
+        let salary = patch.salary.as_ref().map(|salary| match (salary, keys) {
+            (Some(salary), Some(keys)) => Some(seal_salary(keys, id, salary)),
+            _ => None,
+        });
+        Self {
+            user_id: patch.user_id.map(|v| v.map(UserId::into_uuid)),
+            employee_id: patch.employee_code.as_ref().map(|v| v.to_string()),
+            first_name: patch.first_name.as_ref().map(|v| v.to_string()),
+            last_name: patch.last_name.as_ref().map(|v| v.to_string()),
+            email: patch.email.as_ref().map(|v| v.to_string()),
+            phone: patch
+                .phone
+                .as_ref()
+                .map(|v| v.as_ref().map(|p| p.to_string())),
+            department: patch.department.as_ref().map(|v| v.to_string()),
+            job_title: patch.job_title.as_ref().map(|v| v.to_string()),
+            manager_id: patch.manager_id.map(|v| v.map(EmployeeId::into_uuid)),
+            hire_date: patch.hire_date,
+            employment_type: patch.employment_type.map(|t| t.as_str()),
+            status: patch.status.map(|s| s.as_str()),
+            salary,
+            salary_currency: patch.salary_currency.as_ref().map(|c| c.to_string()),
+            location: patch
+                .location
+                .as_ref()
+                .map(|v| v.as_ref().map(|l| l.to_string())),
+            remote_work: patch.remote_work,
+            performance_rating: patch
+                .performance_rating
+                .as_ref()
+                .map(|v| v.as_ref().map(|r| r.as_decimal().clone())),
+            last_promotion_date: patch.last_promotion_date,
+            updated_by: actor.into_uuid(),
+        }
+    }
+}
+
+/// What to list: every condition given must hold. Soft-deleted employees are
+/// never listed (see [`Employees::list_deleted`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EmployeeFilter {
+    /// Only this department (exact match).
+    pub department: Option<String>,
+    /// Only the direct reports of this manager.
+    pub manager: Option<EmployeeId>,
+    /// Only this status.
+    pub status: Option<EmployeeStatus>,
+}
+
+impl EmployeeFilter {
+    /// No condition: every live employee.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// Only `department`.
+    pub fn department(mut self, department: impl Into<String>) -> Self {
+        self.department = Some(department.into());
+        self
+    }
+
+    /// Only the direct reports of `manager`.
+    pub fn manager(mut self, manager: EmployeeId) -> Self {
+        self.manager = Some(manager);
+        self
+    }
+
+    /// Only `status`.
+    pub fn status(mut self, status: EmployeeStatus) -> Self {
+        self.status = Some(status);
+        self
+    }
+}
+
+/// The employees of the context's tenant (`uow.employees()`).
+pub struct Employees<'e, E> {
+    exec: &'e mut E,
+}
+
+impl<'e, E: Executor> Employees<'e, E> {
+    pub(crate) fn new(exec: &'e mut E) -> Self {
+        Self { exec }
+    }
+
+    /// The key ring, asked for only when `needed` (a salary to seal or open).
+    fn keys_if(&self, needed: bool) -> Result<Option<&KeyRing>> {
+        if needed {
+            self.exec.keys().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn entity(&self, row: EmployeeRow) -> Result<Employee> {
+        let keys = self.keys_if(row.salary.is_some())?;
+        row.into_entity(keys)
+    }
+
+    fn entities(&self, rows: Vec<EmployeeRow>) -> Result<Vec<Employee>> {
+        let keys = self.keys_if(rows.iter().any(|r| r.salary.is_some()))?;
+        rows.into_iter().map(|r| r.into_entity(keys)).collect()
+    }
+
+    fn new_row(&self, new: NewEmployee) -> Result<NewEmployeeRow> {
+        let keys = self.keys_if(new.salary.is_some())?;
+        let ctx = self.exec.context();
+        Ok(NewEmployeeRow::from_input(
+            new,
+            ctx.tenant_id(),
+            ctx.actor(),
+            keys,
+        ))
+    }
+
+    /// The live (not soft-deleted) employee `id`, or [`Error::NotFound`].
+    pub async fn get(&mut self, id: EmployeeId) -> Result<Employee> {
+        self.find(id)
+            .await?
+            .ok_or(Error::NotFound { entity: ENTITY })
+    }
+
+    /// The live employee `id`, if there is one.
+    pub async fn find(&mut self, id: EmployeeId) -> Result<Option<Employee>> {
+        let row = self
+            .exec
+            .run(ENTITY, move |conn| {
+                employees::table
+                    .find(id.into_uuid())
+                    .filter(employees::deleted_at.is_null())
+                    .select(EmployeeRow::as_select())
+                    .first(&mut { conn })
+                    .map(|r| r.optional())
+                    .boxed()
+            })
+            .await?;
+        row.map(|r| self.entity(r)).transpose()
+    }
+
+    /// One page of the live employees matching `filter`.
+    pub async fn list(
+        &mut self,
+        filter: &EmployeeFilter,
+        page: PageRequest,
+    ) -> Result<Page<Employee>> {
+        let department = filter
+            .department
+            .as_deref()
+            .map(|d| repository::filter_text("department", d, 100))
+            .transpose()?;
+        let (manager, status) = (filter.manager, filter.status);
+        let rows = self
+            .exec
+            .run(ENTITY, move |conn| {
+                let mut query = employees::table
+                    .filter(employees::deleted_at.is_null())
+                    .select(EmployeeRow::as_select())
+                    .into_boxed::<Pg>();
+                if let Some(department) = department {
+                    query = query.filter(employees::department.eq(department));
+                }
+                if let Some(manager) = manager {
+                    query = query.filter(employees::manager_id.eq(manager.into_uuid()));
+                }
+                if let Some(status) = status {
+                    query = query.filter(employees::status.eq(status.as_str()));
+                }
+                keyset!(query, employees::id, page)
+                    .load(&mut { conn })
+                    .boxed()
+            })
+            .await?;
+        Ok(page.into_page(self.entities(rows)?, |e| e.id.into_uuid()))
+    }
+
+    /// Creates an employee for the context's tenant, recorded as created by its
+    /// actor, the salary sealed. The input is checked first; nothing is sent
+    /// when it is invalid, or when it has a salary and no key ring is
+    /// configured ([`Error::Config`]).
+    ///
+    /// An employee number already taken is [`Error::UniqueViolation`]
+    /// ([`EMPLOYEE_NUMBER_KEY`]), or [`Error::CollidesWithDeleted`] when a
+    /// soft-deleted employee holds it; either way nothing is written and a unit
+    /// of work stays usable.
+    pub async fn create(&mut self, new: NewEmployee) -> Result<Employee> {
+        new.check()?;
+        let row = self.new_row(new)?;
+        let code = row.employee_id.clone();
+        let created = self
+            .exec
+            .run(ENTITY, move |conn| {
+                diesel::insert_into(employees::table)
+                    .values(row)
+                    .on_conflict((employees::tenant_id, employees::employee_id))
+                    .do_nothing()
+                    .returning(EmployeeRow::as_returning())
+                    .get_result(&mut { conn })
+                    .map(|r| r.optional())
+                    .boxed()
+            })
+            .await?;
+        match created {
+            Some(row) => self.entity(row),
+            // Only on this path: who holds the number?
+            None => Err(self.number_taken(vec![code]).await),
+        }
+    }
+
+    /// Why an employee number is taken: [`Error::CollidesWithDeleted`] when a
+    /// soft-deleted employee holds one of `codes`, else
+    /// [`Error::UniqueViolation`].
+    async fn number_taken(&mut self, codes: Vec<String>) -> Error {
+        let deleted = self
+            .exec
+            .run(ENTITY, move |conn| {
+                employees::table
+                    .filter(employees::employee_id.eq_any(codes))
+                    .filter(employees::deleted_at.is_not_null())
+                    .select(employees::id)
+                    .first::<Uuid>(&mut { conn })
+                    .map(|r| r.optional())
+                    .boxed()
+            })
+            .await;
+        match deleted {
+            Ok(Some(_)) => Error::CollidesWithDeleted {
+                entity: ENTITY,
+                constraint: EMPLOYEE_NUMBER_KEY.to_owned(),
+            },
+            Ok(None) => Error::UniqueViolation {
+                constraint: EMPLOYEE_NUMBER_KEY.to_owned(),
+                detail: None,
+            },
+            Err(error) => error,
+        }
+    }
+
+    /// Applies `patch` to employee `id` if it is still as it was at
+    /// `expected_updated_at`; otherwise [`Error::Conflict`] and nothing changes.
+    /// The patched employee is checked as a whole before anything is written
+    /// (a patch cannot terminate: see [`terminate`](Self::terminate)). A new
+    /// employee number held by a soft-deleted employee is
+    /// [`Error::CollidesWithDeleted`] (checked only when the number changes).
+    pub async fn update(
+        &mut self,
+        id: EmployeeId,
+        expected_updated_at: DateTime<Utc>,
+        patch: &EmployeePatch,
+    ) -> Result<Employee> {
+        let current = self.get(id).await?;
+        if current.updated_at != expected_updated_at {
+            return Err(Error::Conflict { entity: ENTITY });
+        }
+        current.patched(patch)?;
+        let keys = self.keys_if(matches!(patch.salary, Some(Some(_))))?;
+        let changes =
+            EmployeeChangeset::from_patch(patch, id.into_uuid(), self.exec.context().actor(), keys);
+        if let Some(code) = &patch.employee_code
+            && code != &current.employee_code
+        {
+            let taken = self
+                .exec
+                .run(ENTITY, {
+                    let code = code.to_string();
+                    move |conn| {
+                        employees::table
+                            .filter(employees::employee_id.eq(code))
+                            .select(employees::deleted_at)
+                            .first::<Option<DateTime<Utc>>>(&mut { conn })
+                            .map(|r| r.optional())
+                            .boxed()
+                    }
+                })
+                .await?;
+            match taken {
+                Some(Some(_)) => {
+                    return Err(Error::CollidesWithDeleted {
+                        entity: ENTITY,
+                        constraint: EMPLOYEE_NUMBER_KEY.to_owned(),
+                    });
+                }
+                Some(None) => {
+                    return Err(Error::UniqueViolation {
+                        constraint: EMPLOYEE_NUMBER_KEY.to_owned(),
+                        detail: None,
+                    });
+                }
+                None => {}
+            }
+        }
+        let updated = self
+            .exec
+            .run(ENTITY, move |conn| {
+                diesel::update(
+                    employees::table
+                        .find(id.into_uuid())
+                        .filter(employees::updated_at.eq(expected_updated_at))
+                        .filter(employees::deleted_at.is_null()),
+                )
+                .set(changes)
+                .returning(EmployeeRow::as_returning())
+                .get_result(&mut { conn })
+                .map(|r| r.optional())
+                .boxed()
+            })
+            .await?;
+        // Changed (or deleted) between the read and the write.
+        let row = updated.ok_or(Error::Conflict { entity: ENTITY })?;
+        self.entity(row)
+    }
+
+    /// Soft-deletes employee `id`: they disappear from every read and filter,
+    /// and can be restored until they are purged.
+    pub async fn soft_delete(&mut self, id: EmployeeId) -> Result<Employee> {
+        let actor = self.exec.context().actor().into_uuid();
+        let row = self
+            .exec
+            .run(ENTITY, move |conn| {
+                diesel::update(
+                    employees::table
+                        .find(id.into_uuid())
+                        .filter(employees::deleted_at.is_null()),
+                )
+                .set((
+                    employees::deleted_at.eq(diesel::dsl::now),
+                    employees::updated_by.eq(actor),
+                ))
+                .returning(EmployeeRow::as_returning())
+                .get_result(&mut { conn })
+                .map(|r| r.optional())
+                .boxed()
+            })
+            .await?;
+        self.entity(row.ok_or(Error::NotFound { entity: ENTITY })?)
+    }
+
+    /// Restores the soft-deleted employee `id`.
+    pub async fn restore(&mut self, id: EmployeeId) -> Result<Employee> {
+        let actor = self.exec.context().actor().into_uuid();
+        let row = self
+            .exec
+            .run(ENTITY, move |conn| {
+                diesel::update(
+                    employees::table
+                        .find(id.into_uuid())
+                        .filter(employees::deleted_at.is_not_null()),
+                )
+                .set((
+                    employees::deleted_at.eq(None::<DateTime<Utc>>),
+                    employees::updated_by.eq(actor),
+                ))
+                .returning(EmployeeRow::as_returning())
+                .get_result(&mut { conn })
+                .map(|r| r.optional())
+                .boxed()
+            })
+            .await?;
+        self.entity(row.ok_or(Error::NotFound { entity: ENTITY })?)
+    }
+
+    /// One page of the soft-deleted employees.
+    pub async fn list_deleted(&mut self, page: PageRequest) -> Result<Page<Employee>> {
+        let rows = self
+            .exec
+            .run(ENTITY, move |conn| {
+                let query = employees::table
+                    .filter(employees::deleted_at.is_not_null())
+                    .select(EmployeeRow::as_select())
+                    .into_boxed::<Pg>();
+                keyset!(query, employees::id, page)
+                    .load(&mut { conn })
+                    .boxed()
+            })
+            .await?;
+        Ok(page.into_page(self.entities(rows)?, |e| e.id.into_uuid()))
+    }
+}
+
+fn insert_chunk(
+    conn: &AsyncPgConnection,
+    chunk: Vec<NewEmployeeRow>,
+) -> BoxFuture<'_, QueryResult<Vec<EmployeeRow>>> {
+    diesel::insert_into(employees::table)
+        .values(chunk)
+        .returning(EmployeeRow::as_returning())
+        .get_results(&mut { conn })
+        .boxed()
+}
+
+impl<'e, E: Transactional> Employees<'e, E> {
+    /// Creates many employees in one step of the unit of work, in multi-row
+    /// INSERTs below PostgreSQL's parameter limit. Every input is checked first
+    /// and every failing one reported (`[3].email`); nothing is sent when one
+    /// is invalid. All or nothing: when a chunk fails (an employee number taken
+    /// — [`Error::CollidesWithDeleted`] when a soft-deleted employee holds it —
+    /// or repeated in the input, a missing manager, ...), none of them is kept
+    /// and the unit of work stays usable.
+    pub async fn create_many(&mut self, news: Vec<NewEmployee>) -> Result<Vec<Employee>> {
+        repository::check_all(&news)?;
+        let rows = news
+            .into_iter()
+            .map(|n| self.new_row(n))
+            .collect::<Result<Vec<_>>>()?;
+        let codes: Vec<String> = rows.iter().map(|r| r.employee_id.clone()).collect();
+        let outcome =
+            insert_all_or_none(self.exec, ENTITY, repository::chunks(rows), insert_chunk).await?;
+        match outcome {
+            Ok(rows) => self.entities(rows),
+            Err(error) => match Error::from_diesel_for(ENTITY, error) {
+                Error::UniqueViolation { constraint, .. } if constraint == EMPLOYEE_NUMBER_KEY => {
+                    Err(self.number_taken(codes).await)
+                }
+                other => Err(other),
+            },
+        }
+    }
+
+    /// Terminates employee `id` on `on` for `reason`, atomically: the row is
+    /// locked, the termination checked by [`Employee::terminate`] (not already
+    /// terminated, not before the hire date: [`Error::Transition`], nothing
+    /// written), then status, date and reason are written together.
+    pub async fn terminate(
+        &mut self,
+        id: EmployeeId,
+        on: NaiveDate,
+        reason: Text255,
+    ) -> Result<Employee> {
+        let row = self
+            .exec
+            .run(ENTITY, move |conn| {
+                employees::table
+                    .find(id.into_uuid())
+                    .filter(employees::deleted_at.is_null())
+                    .select(EmployeeRow::as_select())
+                    .for_update()
+                    .first(&mut { conn })
+                    .map(|r| r.optional())
+                    .boxed()
+            })
+            .await?;
+        let current = self.entity(row.ok_or(Error::NotFound { entity: ENTITY })?)?;
+        let change = current.terminate(on, reason)?;
+        let actor = self.exec.context().actor().into_uuid();
+        let row = self
+            .exec
+            .run(ENTITY, move |conn| {
+                diesel::update(employees::table.find(id.into_uuid()))
+                    .set((
+                        employees::status.eq(change.status.as_str()),
+                        employees::termination_date.eq(Some(change.termination_date)),
+                        employees::termination_reason
+                            .eq(Some(change.termination_reason.into_string())),
+                        employees::updated_by.eq(actor),
+                    ))
+                    .returning(EmployeeRow::as_returning())
+                    .get_result(&mut { conn })
+                    .boxed()
+            })
+            .await?;
+        self.entity(row)
+    }
+
+    /// Hard-deletes the employees soft-deleted before `cutoff` (the end of a
+    /// retention period). Returns how many went. An employee still referenced
+    /// (as a manager, hiring manager, risk owner, ...) is refused with
+    /// [`Error::ForeignKeyViolation`] and nothing is purged.
+    pub async fn purge_deleted_before(&mut self, cutoff: DateTime<Utc>) -> Result<usize> {
+        self.exec
+            .run(ENTITY, move |conn| {
+                diesel::delete(employees::table.filter(employees::deleted_at.lt(cutoff)))
+                    .execute(&mut { conn })
+                    .boxed()
+            })
+            .await
+    }
+}
