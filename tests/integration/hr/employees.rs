@@ -156,15 +156,14 @@ async fn a_salary_envelope_moved_to_another_employee_does_not_open() {
     input.salary = Some("20000".parse().unwrap());
     let poor = db.employees().create(input).await.unwrap();
 
-    admin(&t.db)
-        .await
-        .execute(
-            "UPDATE hr.employees SET salary = (SELECT salary FROM hr.employees WHERE id = $1)
+    crate::support::admin_write(
+        &t.db,
+        "UPDATE hr.employees SET salary = (SELECT salary FROM hr.employees WHERE id = $1)
              WHERE id = $2",
-            &[&rich.id.into_uuid(), &poor.id.into_uuid()],
-        )
-        .await
-        .unwrap();
+        &[&rich.id.into_uuid(), &poor.id.into_uuid()],
+    )
+    .await
+    .unwrap();
     match db.employees().get(poor.id).await {
         Err(Error::Crypto(CryptoError::Rejected)) => {}
         other => panic!("{other:?}"),

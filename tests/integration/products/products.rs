@@ -99,14 +99,13 @@ async fn a_margin_written_around_the_library_is_refused_when_read() {
         .create(new_product("SKU-X", "Tampered"))
         .await
         .unwrap();
-    admin(&t.db)
-        .await
-        .execute(
-            "UPDATE products.products SET profit_margin = 99 WHERE id = $1",
-            &[&product.id.into_uuid()],
-        )
-        .await
-        .unwrap();
+    crate::support::admin_write(
+        &t.db,
+        "UPDATE products.products SET profit_margin = 99 WHERE id = $1",
+        &[&product.id.into_uuid()],
+    )
+    .await
+    .unwrap();
     assert!(matches!(
         db.products().get(product.id).await,
         Err(Error::Decode {
