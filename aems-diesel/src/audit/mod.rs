@@ -75,9 +75,10 @@ impl AuditLogRow {
 }
 
 /// An audit row as inserted by the library (application events and the
-/// record of cross-tenant work).
+/// record of cross-tenant work). NULL is bound, not DEFAULT rendered, so the
+/// INSERT's text is fixed and prepared once.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = audit_logs, check_for_backend(Pg))]
+#[diesel(table_name = audit_logs, check_for_backend(Pg), treat_none_as_default_value = false)]
 pub(crate) struct NewAuditLogRow {
     pub(crate) id: Uuid,
     pub(crate) tenant_id: Option<Uuid>,

@@ -281,7 +281,7 @@ impl<'e, E: Executor> Users<'e, E> {
                             .or(users::last_name.ilike(pattern)),
                     );
                 }
-                keyset!(query, users::id, page).load(&mut { conn }).boxed()
+                keyset!(query, users::tenant_id, users::id, page).load(&mut { conn }).boxed()
             })
             .await?;
         Ok(page.into_page(entities(rows)?, |u| u.id.into_uuid()))
@@ -296,7 +296,7 @@ impl<'e, E: Executor> Users<'e, E> {
                     .filter(users::deleted_at.is_not_null())
                     .select(UserRow::as_select())
                     .into_boxed::<Pg>();
-                keyset!(query, users::id, page).load(&mut { conn }).boxed()
+                keyset!(query, users::tenant_id, users::id, page).load(&mut { conn }).boxed()
             })
             .await?;
         Ok(page.into_page(entities(rows)?, |u| u.id.into_uuid()))
@@ -498,16 +498,20 @@ impl<'e, E: Executor> Users<'e, E> {
             .run(ENTITY, move |conn| {
                 let target = users::table.find(id.into_uuid());
                 let statement = if deleted {
-                    diesel::update(target.filter(users::deleted_at.is_null()))
-                        .set(users::deleted_at.eq(Some(Utc::now())))
-                        .returning(UserRow::as_returning())
-                        .get_result(&mut { conn })
-                        .boxed()
+                    sql::Cached(
+                        diesel::update(target.filter(users::deleted_at.is_null()))
+                            .set(users::deleted_at.eq(Some(Utc::now())))
+                            .returning(UserRow::as_returning()),
+                    )
+                    .get_result(&mut { conn })
+                    .boxed()
                 } else {
-                    diesel::update(target.filter(users::deleted_at.is_not_null()))
-                        .set(users::deleted_at.eq(None::<DateTime<Utc>>))
-                        .returning(UserRow::as_returning())
-                        .get_result(&mut { conn })
+                    sql::Cached(
+                        diesel::update(target.filter(users::deleted_at.is_not_null()))
+                            .set(users::deleted_at.eq(None::<DateTime<Utc>>))
+                            .returning(UserRow::as_returning()),
+                    )
+                    .get_result(&mut { conn })
                         .boxed()
                 };
                 statement.map(|r| r.optional()).boxed()
