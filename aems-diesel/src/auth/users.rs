@@ -281,7 +281,9 @@ impl<'e, E: Executor> Users<'e, E> {
                             .or(users::last_name.ilike(pattern)),
                     );
                 }
-                keyset!(query, users::tenant_id, users::id, page).load(&mut { conn }).boxed()
+                keyset!(query, users::tenant_id, users::id, page)
+                    .load(&mut { conn })
+                    .boxed()
             })
             .await?;
         Ok(page.into_page(entities(rows)?, |u| u.id.into_uuid()))
@@ -296,7 +298,9 @@ impl<'e, E: Executor> Users<'e, E> {
                     .filter(users::deleted_at.is_not_null())
                     .select(UserRow::as_select())
                     .into_boxed::<Pg>();
-                keyset!(query, users::tenant_id, users::id, page).load(&mut { conn }).boxed()
+                keyset!(query, users::tenant_id, users::id, page)
+                    .load(&mut { conn })
+                    .boxed()
             })
             .await?;
         Ok(page.into_page(entities(rows)?, |u| u.id.into_uuid()))
@@ -512,7 +516,7 @@ impl<'e, E: Executor> Users<'e, E> {
                             .returning(UserRow::as_returning()),
                     )
                     .get_result(&mut { conn })
-                        .boxed()
+                    .boxed()
                 };
                 statement.map(|r| r.optional()).boxed()
             })
