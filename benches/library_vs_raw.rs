@@ -44,6 +44,7 @@ fn main() {
     support::writes::bench(&mut c, &runtime, &env);
     support::bulk::bench(&mut c, &runtime, &env);
     support::depth::bench(&mut c, &runtime, &env);
+    let stock = support::stock::bench(&mut c, &runtime, &env);
     c.final_summary();
 
     // Round trips are counted on a single-threaded runtime, like an
@@ -56,6 +57,7 @@ fn main() {
         .build()
         .expect("a tokio runtime")
         .block_on(support::checks::run(&env, &mut checks));
+    runtime.block_on(support::checks::stock(&env, &stock, &mut checks));
     let sizes = runtime.block_on(support::depth::uuid_index_sizes(&env));
 
     let ratios = vec![

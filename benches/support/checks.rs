@@ -125,3 +125,29 @@ async fn plans(env: &Env, out: &mut Vec<Check>) {
         "",
     );
 }
+
+/// No oversell, and the counters add up, on both sides of the stock benchmark.
+pub async fn stock(env: &Env, outcome: &super::stock::StockOutcome, out: &mut Vec<Check>) {
+    use std::sync::atomic::Ordering;
+    let admin = env.admin_client().await;
+    for (side, table, row, granted) in [
+        ("library", "products.inventory_levels", outcome.library_row, outcome.library_granted.load(Ordering::Relaxed)),
+        ("raw", "bench.inventory_levels", outcome.raw_row, outcome.raw_granted.load(Ordering::Relaxed)),
+    ] {
+        let r = admin
+            .query_one(
+                &format!("SELECT current_stock, reserved_stock, available_stock FROM {table} WHERE id = $1"),
+                &[&row],
+            )
+            .await
+            .unwrap();
+        let (current, reserved, available): (i32, i32, i32) = (r.get(0), r.get(1), r.get(2));
+        let fine = available >= 0 && reserved >= 0 && available == current - reserved && reserved as u64 == granted;
+        check(
+            out,
+            format!("stock reserved by 8 concurrent tasks ({side}): no oversell, counts add up"),
+            fine,
+            format!("current {current}, reserved {reserved}, available {available}, granted {granted}"),
+        );
+    }
+}

@@ -8,6 +8,7 @@ pub mod checks;
 pub mod depth;
 pub mod reads;
 pub mod report;
+pub mod stock;
 pub mod writes;
 
 use std::time::Instant;
