@@ -24,6 +24,7 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 use crate::repository::{self, Page, PageRequest, decode, decode_num, decode_opt, keyset};
 use crate::schema::finance::{budget_plans, expense_transactions};
+use crate::sql;
 use crate::unit_of_work::{Executor, Transactional};
 
 const ENTITY: &str = "budget_plans";
@@ -103,9 +104,15 @@ fn entities(rows: Vec<BudgetPlanRow>) -> Result<Vec<BudgetPlan>> {
 }
 
 /// A new row, as inserted: ids and authorship come from the context, the
-/// variance columns from aems-core.
+/// variance columns from aems-core. `None` is bound as NULL (not rendered as
+/// DEFAULT), so the INSERT's text never varies and it is prepared once per
+/// connection.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = budget_plans, check_for_backend(Pg))]
+#[diesel(
+    table_name = budget_plans,
+    check_for_backend(Pg),
+    treat_none_as_default_value = false
+)]
 struct NewBudgetPlanRow {
     id: Uuid,
     tenant_id: Uuid,
@@ -150,7 +157,7 @@ impl NewBudgetPlanRow {
     }
 }
 
-/// The four amount columns, written together.
+/// The four amount columns, written together (one fixed SQL text).
 #[derive(Debug, AsChangeset)]
 #[diesel(table_name = budget_plans, check_for_backend(Pg))]
 struct AmountsChangeset {
@@ -173,47 +180,49 @@ impl AmountsChangeset {
     }
 }
 
-/// The columns a patch changes (`None`: leave; `Some(None)`: set NULL), plus
-/// who changed them. When the patch touches an amount, all four amount columns
-/// are written from the patched budget's derived [`BudgetAmounts`].
+/// Every column an update may change, taken from the checked, patched
+/// budget, plus who changed them: one fixed SQL text for every update (see
+/// [`sql::Cached`]); the audit trail still records only the changed columns.
+/// The four amount columns are always written from the patched budget's
+/// derived [`BudgetAmounts`], so they never disagree.
 #[derive(Debug, AsChangeset)]
-#[diesel(table_name = budget_plans, check_for_backend(Pg))]
+#[diesel(
+    table_name = budget_plans,
+    check_for_backend(Pg),
+    treat_none_as_null = true
+)]
 struct BudgetPlanChangeset {
-    name: Option<String>,
-    fiscal_year: Option<i32>,
-    department: Option<String>,
-    category: Option<String>,
-    planned_amount: Option<BigDecimal>,
-    actual_amount: Option<BigDecimal>,
-    variance: Option<BigDecimal>,
-    variance_percentage: Option<BigDecimal>,
-    period_start: Option<NaiveDate>,
-    period_end: Option<NaiveDate>,
-    status: Option<&'static str>,
-    notes: Option<Option<String>>,
+    name: String,
+    fiscal_year: i32,
+    department: String,
+    category: String,
+    planned_amount: BigDecimal,
+    actual_amount: BigDecimal,
+    variance: BigDecimal,
+    variance_percentage: BigDecimal,
+    period_start: NaiveDate,
+    period_end: NaiveDate,
+    status: &'static str,
+    notes: Option<String>,
     updated_by: Uuid,
 }
 
 impl BudgetPlanChangeset {
-    fn from_patch(patch: &BudgetPlanPatch, patched: &BudgetPlan, actor: UserId) -> Self {
-        let touches_amounts = patch.planned_amount.is_some() || patch.actual_amount.is_some();
-        let amounts = touches_amounts.then_some(&patched.amounts);
+    fn from_entity(b: &BudgetPlan, actor: UserId) -> Self {
+        let amounts = &b.amounts;
         Self {
-            name: patch.name.as_ref().map(|v| v.to_string()),
-            fiscal_year: patch.fiscal_year,
-            department: patch.department.as_ref().map(|v| v.to_string()),
-            category: patch.category.as_ref().map(|v| v.to_string()),
-            planned_amount: amounts.map(|a| a.planned_amount().as_decimal().clone()),
-            actual_amount: amounts.map(|a| a.actual_amount().as_decimal().clone()),
-            variance: amounts.map(|a| a.variance().as_decimal().clone()),
-            variance_percentage: amounts.map(|a| a.variance_percentage().as_decimal().clone()),
-            period_start: patch.period_start,
-            period_end: patch.period_end,
-            status: patch.status.map(|s| s.as_str()),
-            notes: patch
-                .notes
-                .as_ref()
-                .map(|v| v.as_ref().map(|n| n.to_string())),
+            name: b.name.to_string(),
+            fiscal_year: b.fiscal_year,
+            department: b.department.to_string(),
+            category: b.category.to_string(),
+            planned_amount: amounts.planned_amount().as_decimal().clone(),
+            actual_amount: amounts.actual_amount().as_decimal().clone(),
+            variance: amounts.variance().as_decimal().clone(),
+            variance_percentage: amounts.variance_percentage().as_decimal().clone(),
+            period_start: b.period_start,
+            period_end: b.period_end,
+            status: b.status.as_str(),
+            notes: b.notes.as_ref().map(|n| n.to_string()),
             updated_by: actor.into_uuid(),
         }
     }
@@ -320,7 +329,7 @@ impl<'e, E: Executor> BudgetPlans<'e, E> {
                 if let Some(status) = status {
                     query = query.filter(budget_plans::status.eq(status.as_str()));
                 }
-                keyset!(query, budget_plans::id, page)
+                keyset!(query, budget_plans::tenant_id, budget_plans::id, page)
                     .load(&mut { conn })
                     .boxed()
             })
@@ -352,7 +361,9 @@ impl<'e, E: Executor> BudgetPlans<'e, E> {
     /// `expected_updated_at`; otherwise [`Error::Conflict`] and nothing
     /// changes. The patched budget is checked as a whole first (a locked or
     /// archived budget's amounts are frozen; the period must stay ordered), and
-    /// a changed amount rewrites the variance with it.
+    /// a changed amount rewrites the variance with it. Every update writes the
+    /// four amount columns as aems-core derives them, so stale stored variance
+    /// columns (a row written around this library) are repaired by it too.
     pub async fn update(
         &mut self,
         id: BudgetPlanId,
@@ -363,23 +374,26 @@ impl<'e, E: Executor> BudgetPlans<'e, E> {
         if current.updated_at != expected_updated_at {
             return Err(Error::Conflict { entity: ENTITY });
         }
-        let patched = current.patched(patch)?;
-        let changes = BudgetPlanChangeset::from_patch(patch, &patched, self.exec.context().actor());
+        let next = current.patched(patch)?;
+        let changes = BudgetPlanChangeset::from_entity(&next, self.exec.context().actor());
         let updated = self
             .exec
             .run(ENTITY, move |conn| {
-                diesel::update(
-                    budget_plans::table
-                        .find(id.into_uuid())
-                        .filter(budget_plans::updated_at.eq(expected_updated_at)),
+                sql::Cached(
+                    diesel::update(
+                        budget_plans::table
+                            .find(id.into_uuid())
+                            .filter(budget_plans::updated_at.eq(expected_updated_at)),
+                    )
+                    .set(changes)
+                    .returning(BudgetPlanRow::as_returning()),
                 )
-                .set(changes)
-                .returning(BudgetPlanRow::as_returning())
                 .get_result(&mut { conn })
                 .map(|r| r.optional())
                 .boxed()
             })
             .await?;
+        // Changed (or deleted) between the read and the write.
         updated
             .ok_or(Error::Conflict { entity: ENTITY })?
             .into_entity()
@@ -506,11 +520,13 @@ impl<'e, E: Transactional> BudgetPlans<'e, E> {
         let row = self
             .exec
             .run(ENTITY, move |conn| {
-                diesel::update(budget_plans::table.find(id.into_uuid()))
-                    .set(changes)
-                    .returning(BudgetPlanRow::as_returning())
-                    .get_result(&mut { conn })
-                    .boxed()
+                sql::Cached(
+                    diesel::update(budget_plans::table.find(id.into_uuid()))
+                        .set(changes)
+                        .returning(BudgetPlanRow::as_returning()),
+                )
+                .get_result(&mut { conn })
+                .boxed()
             })
             .await?;
         row.into_entity()

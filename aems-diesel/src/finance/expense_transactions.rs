@@ -25,6 +25,7 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 use crate::repository::{self, Page, PageRequest, decode, decode_num, decode_opt, keyset};
 use crate::schema::finance::expense_transactions;
+use crate::sql;
 use crate::unit_of_work::{Executor, Transactional};
 
 const ENTITY: &str = "expense_transactions";
@@ -92,9 +93,15 @@ fn entities(rows: Vec<ExpenseRow>) -> Result<Vec<ExpenseTransaction>> {
 }
 
 /// A new row, as inserted: ids and authorship come from the context; a new
-/// expense is pending, undecided.
+/// expense is pending, undecided. `None` is bound as NULL (not rendered as
+/// DEFAULT), so the INSERT's text never varies and it is prepared once per
+/// connection.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = expense_transactions, check_for_backend(Pg))]
+#[diesel(
+    table_name = expense_transactions,
+    check_for_backend(Pg),
+    treat_none_as_default_value = false
+)]
 struct NewExpenseRow {
     id: Uuid,
     tenant_id: Uuid,
@@ -139,57 +146,54 @@ impl NewExpenseRow {
     }
 }
 
-/// The columns a patch changes (`None`: leave; `Some(None)`: set NULL), plus
-/// who changed them. The approval columns are not among them.
+/// Every column an update may change, taken from the checked, patched
+/// expense, plus who changed them: one fixed SQL text for every update (see
+/// [`sql::Cached`]); the audit trail still records only the changed columns.
+/// The approval columns are not among them.
 #[derive(Debug, AsChangeset)]
-#[diesel(table_name = expense_transactions, check_for_backend(Pg))]
+#[diesel(
+    table_name = expense_transactions,
+    check_for_backend(Pg),
+    treat_none_as_null = true
+)]
 struct ExpenseChangeset {
-    transaction_date: Option<NaiveDate>,
-    amount: Option<BigDecimal>,
-    currency: Option<String>,
-    category: Option<String>,
-    subcategory: Option<Option<String>>,
-    vendor: Option<String>,
-    description: Option<String>,
-    department: Option<Option<String>>,
-    employee_id: Option<Option<Uuid>>,
-    receipt_url: Option<Option<String>>,
-    tax_amount: Option<BigDecimal>,
-    is_reimbursable: Option<bool>,
+    transaction_date: NaiveDate,
+    amount: BigDecimal,
+    currency: String,
+    category: String,
+    subcategory: Option<String>,
+    vendor: String,
+    description: String,
+    department: Option<String>,
+    employee_id: Option<Uuid>,
+    receipt_url: Option<String>,
+    tax_amount: BigDecimal,
+    is_reimbursable: bool,
     updated_by: Uuid,
 }
 
 impl ExpenseChangeset {
-    fn from_patch(patch: &ExpenseTransactionPatch, actor: UserId) -> Self {
+    fn from_entity(e: &ExpenseTransaction, actor: UserId) -> Self {
         Self {
-            transaction_date: patch.transaction_date,
-            amount: patch.amount.as_ref().map(|v| v.as_decimal().clone()),
-            currency: patch.currency.as_ref().map(|c| c.as_str().to_owned()),
-            category: patch.category.as_ref().map(|v| v.to_string()),
-            subcategory: patch
-                .subcategory
-                .as_ref()
-                .map(|v| v.as_ref().map(|s| s.to_string())),
-            vendor: patch.vendor.as_ref().map(|v| v.to_string()),
-            description: patch.description.as_ref().map(|v| v.to_string()),
-            department: patch
-                .department
-                .as_ref()
-                .map(|v| v.as_ref().map(|d| d.to_string())),
-            employee_id: patch.employee_id.map(|v| v.map(|e| e.into_uuid())),
-            receipt_url: patch
-                .receipt_url
-                .as_ref()
-                .map(|v| v.as_ref().map(|u| u.to_string())),
-            tax_amount: patch.tax_amount.as_ref().map(|v| v.as_decimal().clone()),
-            is_reimbursable: patch.is_reimbursable,
+            transaction_date: e.transaction_date,
+            amount: e.amount.as_decimal().clone(),
+            currency: e.currency.as_str().to_owned(),
+            category: e.category.to_string(),
+            subcategory: e.subcategory.as_ref().map(|s| s.to_string()),
+            vendor: e.vendor.to_string(),
+            description: e.description.to_string(),
+            department: e.department.as_ref().map(|d| d.to_string()),
+            employee_id: e.employee_id.map(|u| u.into_uuid()),
+            receipt_url: e.receipt_url.as_ref().map(|u| u.to_string()),
+            tax_amount: e.tax_amount.as_decimal().clone(),
+            is_reimbursable: e.is_reimbursable,
             updated_by: actor.into_uuid(),
         }
     }
 }
 
 /// The three approval columns of a decision, written together, plus who
-/// wrote them.
+/// wrote them (one fixed SQL text for every decision).
 #[derive(Debug, AsChangeset)]
 #[diesel(table_name = expense_transactions, check_for_backend(Pg), treat_none_as_null = true)]
 struct DecisionChangeset {
@@ -339,9 +343,14 @@ impl<'e, E: Executor> ExpenseTransactions<'e, E> {
                     query =
                         query.filter(expense_transactions::employee_id.eq(employee.into_uuid()));
                 }
-                keyset!(query, expense_transactions::id, page)
-                    .load(&mut { conn })
-                    .boxed()
+                keyset!(
+                    query,
+                    expense_transactions::tenant_id,
+                    expense_transactions::id,
+                    page
+                )
+                .load(&mut { conn })
+                .boxed()
             })
             .await?;
         Ok(page.into_page(entities(rows)?, |e| e.id.into_uuid()))
@@ -371,7 +380,8 @@ impl<'e, E: Executor> ExpenseTransactions<'e, E> {
     /// Applies `patch` to the pending expense `id` if it is still as it was
     /// at `expected_updated_at`; otherwise [`Error::Conflict`] and nothing
     /// changes. A decided expense is frozen: [`Error::Validation`] on
-    /// `approval_status` ([`aems_core::ErrorCode::NotAllowed`]).
+    /// `approval_status` ([`aems_core::ErrorCode::NotAllowed`]). The patched
+    /// expense is checked as a whole before anything is written.
     pub async fn update(
         &mut self,
         id: ExpenseTransactionId,
@@ -382,25 +392,28 @@ impl<'e, E: Executor> ExpenseTransactions<'e, E> {
         if current.updated_at != expected_updated_at {
             return Err(Error::Conflict { entity: ENTITY });
         }
-        current.patched(patch)?;
-        let changes = ExpenseChangeset::from_patch(patch, self.exec.context().actor());
+        let next = current.patched(patch)?;
+        let changes = ExpenseChangeset::from_entity(&next, self.exec.context().actor());
         let pending = ApprovalStatus::Pending.as_str();
         let updated = self
             .exec
             .run(ENTITY, move |conn| {
-                diesel::update(
-                    expense_transactions::table
-                        .find(id.into_uuid())
-                        .filter(expense_transactions::updated_at.eq(expected_updated_at))
-                        .filter(expense_transactions::approval_status.eq(pending)),
+                sql::Cached(
+                    diesel::update(
+                        expense_transactions::table
+                            .find(id.into_uuid())
+                            .filter(expense_transactions::updated_at.eq(expected_updated_at))
+                            .filter(expense_transactions::approval_status.eq(pending)),
+                    )
+                    .set(changes)
+                    .returning(ExpenseRow::as_returning()),
                 )
-                .set(changes)
-                .returning(ExpenseRow::as_returning())
                 .get_result(&mut { conn })
                 .map(|r| r.optional())
                 .boxed()
             })
             .await?;
+        // Changed (or decided) between the read and the write.
         updated
             .ok_or(Error::Conflict { entity: ENTITY })?
             .into_entity()
@@ -528,11 +541,13 @@ impl<'e, E: Transactional> ExpenseTransactions<'e, E> {
         let row = self
             .exec
             .run(ENTITY, move |conn| {
-                diesel::update(expense_transactions::table.find(id.into_uuid()))
-                    .set(changes)
-                    .returning(ExpenseRow::as_returning())
-                    .get_result(&mut { conn })
-                    .boxed()
+                sql::Cached(
+                    diesel::update(expense_transactions::table.find(id.into_uuid()))
+                        .set(changes)
+                        .returning(ExpenseRow::as_returning()),
+                )
+                .get_result(&mut { conn })
+                .boxed()
             })
             .await?;
         row.into_entity()

@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 use crate::repository::{self, Page, PageRequest, decode, decode_num, keyset};
 use crate::schema::finance::finance_metrics;
+use crate::sql;
 use crate::unit_of_work::{Executor, Transactional};
 
 const ENTITY: &str = "finance_metrics";
@@ -88,9 +89,15 @@ fn entities(rows: Vec<FinanceMetricRow>) -> Result<Vec<FinanceMetric>> {
         .collect()
 }
 
-/// A new row, as inserted: ids and authorship come from the context.
+/// A new row, as inserted: ids and authorship come from the context. Every
+/// value is bound (none rendered as DEFAULT), so the INSERT's text never
+/// varies and it is prepared once per connection.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = finance_metrics, check_for_backend(Pg))]
+#[diesel(
+    table_name = finance_metrics,
+    check_for_backend(Pg),
+    treat_none_as_default_value = false
+)]
 struct NewFinanceMetricRow {
     id: Uuid,
     tenant_id: Uuid,
@@ -139,47 +146,49 @@ impl NewFinanceMetricRow {
     }
 }
 
-/// The columns a patch changes (`None`: leave), plus who changed them.
+/// Every figure an update may change, taken from the checked, patched row,
+/// plus who changed them: one fixed SQL text for every update (see
+/// [`sql::Cached`]); the audit trail still records only the changed columns.
+/// The natural key (`metric_date`, `period_type`) is not among them.
 #[derive(Debug, AsChangeset)]
-#[diesel(table_name = finance_metrics, check_for_backend(Pg))]
+#[diesel(
+    table_name = finance_metrics,
+    check_for_backend(Pg),
+    treat_none_as_null = true
+)]
 struct FinanceMetricChangeset {
-    total_revenue: Option<BigDecimal>,
-    total_expenses: Option<BigDecimal>,
-    gross_profit: Option<BigDecimal>,
-    net_profit: Option<BigDecimal>,
-    ebitda: Option<BigDecimal>,
-    gross_margin: Option<BigDecimal>,
-    net_margin: Option<BigDecimal>,
-    cash_flow: Option<BigDecimal>,
-    accounts_receivable: Option<BigDecimal>,
-    accounts_payable: Option<BigDecimal>,
-    cash_balance: Option<BigDecimal>,
-    burn_rate: Option<BigDecimal>,
-    runway_months: Option<BigDecimal>,
+    total_revenue: BigDecimal,
+    total_expenses: BigDecimal,
+    gross_profit: BigDecimal,
+    net_profit: BigDecimal,
+    ebitda: BigDecimal,
+    gross_margin: BigDecimal,
+    net_margin: BigDecimal,
+    cash_flow: BigDecimal,
+    accounts_receivable: BigDecimal,
+    accounts_payable: BigDecimal,
+    cash_balance: BigDecimal,
+    burn_rate: BigDecimal,
+    runway_months: BigDecimal,
     updated_by: Uuid,
 }
 
 impl FinanceMetricChangeset {
-    fn from_patch(patch: &FinanceMetricPatch, actor: UserId) -> Self {
-        fn dec<const P: u32, const S: u32>(
-            value: &Option<aems_core::Numeric<P, S>>,
-        ) -> Option<BigDecimal> {
-            value.as_ref().map(|v| v.as_decimal().clone())
-        }
+    fn from_entity(m: &FinanceMetric, actor: UserId) -> Self {
         Self {
-            total_revenue: dec(&patch.total_revenue),
-            total_expenses: dec(&patch.total_expenses),
-            gross_profit: dec(&patch.gross_profit),
-            net_profit: dec(&patch.net_profit),
-            ebitda: dec(&patch.ebitda),
-            gross_margin: dec(&patch.gross_margin),
-            net_margin: dec(&patch.net_margin),
-            cash_flow: dec(&patch.cash_flow),
-            accounts_receivable: dec(&patch.accounts_receivable),
-            accounts_payable: dec(&patch.accounts_payable),
-            cash_balance: dec(&patch.cash_balance),
-            burn_rate: dec(&patch.burn_rate),
-            runway_months: dec(&patch.runway_months),
+            total_revenue: m.total_revenue.as_decimal().clone(),
+            total_expenses: m.total_expenses.as_decimal().clone(),
+            gross_profit: m.gross_profit.as_decimal().clone(),
+            net_profit: m.net_profit.as_decimal().clone(),
+            ebitda: m.ebitda.as_decimal().clone(),
+            gross_margin: m.gross_margin.as_decimal().clone(),
+            net_margin: m.net_margin.as_decimal().clone(),
+            cash_flow: m.cash_flow.as_decimal().clone(),
+            accounts_receivable: m.accounts_receivable.as_decimal().clone(),
+            accounts_payable: m.accounts_payable.as_decimal().clone(),
+            cash_balance: m.cash_balance.as_decimal().clone(),
+            burn_rate: m.burn_rate.as_decimal().clone(),
+            runway_months: m.runway_months.as_decimal().clone(),
             updated_by: actor.into_uuid(),
         }
     }
@@ -310,7 +319,7 @@ impl<'e, E: Executor> FinanceMetrics<'e, E> {
                 if let Some(until) = filter.until {
                     query = query.filter(finance_metrics::metric_date.le(until));
                 }
-                keyset!(query, finance_metrics::id, page)
+                keyset!(query, finance_metrics::tenant_id, finance_metrics::id, page)
                     .load(&mut { conn })
                     .boxed()
             })
@@ -353,29 +362,32 @@ impl<'e, E: Executor> FinanceMetrics<'e, E> {
             .exec
             .run(ENTITY, move |conn| {
                 use finance_metrics::*;
-                diesel::insert_into(table)
-                    .values(row)
-                    .on_conflict((tenant_id, metric_date, period_type))
-                    .do_update()
-                    .set((
-                        total_revenue.eq(excluded(total_revenue)),
-                        total_expenses.eq(excluded(total_expenses)),
-                        gross_profit.eq(excluded(gross_profit)),
-                        net_profit.eq(excluded(net_profit)),
-                        ebitda.eq(excluded(ebitda)),
-                        gross_margin.eq(excluded(gross_margin)),
-                        net_margin.eq(excluded(net_margin)),
-                        cash_flow.eq(excluded(cash_flow)),
-                        accounts_receivable.eq(excluded(accounts_receivable)),
-                        accounts_payable.eq(excluded(accounts_payable)),
-                        cash_balance.eq(excluded(cash_balance)),
-                        burn_rate.eq(excluded(burn_rate)),
-                        runway_months.eq(excluded(runway_months)),
-                        updated_by.eq(excluded(updated_by)),
-                    ))
-                    .returning(FinanceMetricRow::as_returning())
-                    .get_result(&mut { conn })
-                    .boxed()
+                // A fixed SET list: one SQL text, prepared once (see `sql::Cached`).
+                sql::Cached(
+                    diesel::insert_into(table)
+                        .values(row)
+                        .on_conflict((tenant_id, metric_date, period_type))
+                        .do_update()
+                        .set((
+                            total_revenue.eq(excluded(total_revenue)),
+                            total_expenses.eq(excluded(total_expenses)),
+                            gross_profit.eq(excluded(gross_profit)),
+                            net_profit.eq(excluded(net_profit)),
+                            ebitda.eq(excluded(ebitda)),
+                            gross_margin.eq(excluded(gross_margin)),
+                            net_margin.eq(excluded(net_margin)),
+                            cash_flow.eq(excluded(cash_flow)),
+                            accounts_receivable.eq(excluded(accounts_receivable)),
+                            accounts_payable.eq(excluded(accounts_payable)),
+                            cash_balance.eq(excluded(cash_balance)),
+                            burn_rate.eq(excluded(burn_rate)),
+                            runway_months.eq(excluded(runway_months)),
+                            updated_by.eq(excluded(updated_by)),
+                        ))
+                        .returning(FinanceMetricRow::as_returning()),
+                )
+                .get_result(&mut { conn })
+                .boxed()
             })
             .await?;
         written.into_entity()
@@ -383,6 +395,7 @@ impl<'e, E: Executor> FinanceMetrics<'e, E> {
 
     /// Applies `patch` to row `id` if it is still as it was at
     /// `expected_updated_at`; otherwise [`Error::Conflict`] and nothing changes.
+    /// The patched row is checked as a whole before anything is written.
     pub async fn update(
         &mut self,
         id: FinanceMetricId,
@@ -393,23 +406,26 @@ impl<'e, E: Executor> FinanceMetrics<'e, E> {
         if current.updated_at != expected_updated_at {
             return Err(Error::Conflict { entity: ENTITY });
         }
-        current.patched(patch)?;
-        let changes = FinanceMetricChangeset::from_patch(patch, self.exec.context().actor());
+        let next = current.patched(patch)?;
+        let changes = FinanceMetricChangeset::from_entity(&next, self.exec.context().actor());
         let updated = self
             .exec
             .run(ENTITY, move |conn| {
-                diesel::update(
-                    finance_metrics::table
-                        .find(id.into_uuid())
-                        .filter(finance_metrics::updated_at.eq(expected_updated_at)),
+                sql::Cached(
+                    diesel::update(
+                        finance_metrics::table
+                            .find(id.into_uuid())
+                            .filter(finance_metrics::updated_at.eq(expected_updated_at)),
+                    )
+                    .set(changes)
+                    .returning(FinanceMetricRow::as_returning()),
                 )
-                .set(changes)
-                .returning(FinanceMetricRow::as_returning())
                 .get_result(&mut { conn })
                 .map(|r| r.optional())
                 .boxed()
             })
             .await?;
+        // Changed (or deleted) between the read and the write.
         updated
             .ok_or(Error::Conflict { entity: ENTITY })?
             .into_entity()

@@ -20,6 +20,7 @@ use super::decode_percentage;
 use crate::error::{Error, Result};
 use crate::repository::{self, Page, PageRequest, decode, decode_num, keyset};
 use crate::schema::sales::sales_metrics;
+use crate::sql;
 use crate::unit_of_work::{Executor, Transactional};
 
 const ENTITY: &str = "sales_metrics";
@@ -81,9 +82,15 @@ fn entities(rows: Vec<SalesMetricRow>) -> Result<Vec<SalesMetric>> {
     rows.into_iter().map(SalesMetricRow::into_entity).collect()
 }
 
-/// A new row, as inserted: ids and authorship come from the context.
+/// A new row, as inserted: ids and authorship come from the context. Every
+/// value is bound (none rendered as DEFAULT), so the INSERT's text never
+/// varies and it is prepared once per connection.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = sales_metrics, check_for_backend(Pg))]
+#[diesel(
+    table_name = sales_metrics,
+    check_for_backend(Pg),
+    treat_none_as_default_value = false
+)]
 struct NewSalesMetricRow {
     id: Uuid,
     tenant_id: Uuid,
@@ -122,41 +129,39 @@ impl NewSalesMetricRow {
     }
 }
 
-/// The columns a patch changes (`None`: leave), plus who changed them.
+/// Every figure an update may change, taken from the checked, patched row,
+/// plus who changed them: one fixed SQL text for every update (see
+/// [`sql::Cached`]); the audit trail still records only the changed columns.
+/// The natural key (`metric_date`, `period_type`) is not among them.
 #[derive(Debug, AsChangeset)]
-#[diesel(table_name = sales_metrics, check_for_backend(Pg))]
+#[diesel(
+    table_name = sales_metrics,
+    check_for_backend(Pg),
+    treat_none_as_null = true
+)]
 struct SalesMetricChangeset {
-    total_revenue: Option<BigDecimal>,
-    pipeline_value: Option<BigDecimal>,
-    deals_closed: Option<i32>,
-    deals_lost: Option<i32>,
-    win_rate: Option<BigDecimal>,
-    customer_acquisition_cost: Option<BigDecimal>,
-    customer_lifetime_value: Option<BigDecimal>,
-    churn_rate: Option<BigDecimal>,
+    total_revenue: BigDecimal,
+    pipeline_value: BigDecimal,
+    deals_closed: i32,
+    deals_lost: i32,
+    win_rate: BigDecimal,
+    customer_acquisition_cost: BigDecimal,
+    customer_lifetime_value: BigDecimal,
+    churn_rate: BigDecimal,
     updated_by: Uuid,
 }
 
 impl SalesMetricChangeset {
-    fn from_patch(patch: &SalesMetricPatch, actor: UserId) -> Self {
+    fn from_entity(m: &SalesMetric, actor: UserId) -> Self {
         Self {
-            total_revenue: patch.total_revenue.as_ref().map(|v| v.as_decimal().clone()),
-            pipeline_value: patch
-                .pipeline_value
-                .as_ref()
-                .map(|v| v.as_decimal().clone()),
-            deals_closed: patch.deals_closed,
-            deals_lost: patch.deals_lost,
-            win_rate: patch.win_rate.as_ref().map(|v| v.as_decimal().clone()),
-            customer_acquisition_cost: patch
-                .customer_acquisition_cost
-                .as_ref()
-                .map(|v| v.as_decimal().clone()),
-            customer_lifetime_value: patch
-                .customer_lifetime_value
-                .as_ref()
-                .map(|v| v.as_decimal().clone()),
-            churn_rate: patch.churn_rate.as_ref().map(|v| v.as_decimal().clone()),
+            total_revenue: m.total_revenue.as_decimal().clone(),
+            pipeline_value: m.pipeline_value.as_decimal().clone(),
+            deals_closed: m.deals_closed,
+            deals_lost: m.deals_lost,
+            win_rate: m.win_rate.as_decimal().clone(),
+            customer_acquisition_cost: m.customer_acquisition_cost.as_decimal().clone(),
+            customer_lifetime_value: m.customer_lifetime_value.as_decimal().clone(),
+            churn_rate: m.churn_rate.as_decimal().clone(),
             updated_by: actor.into_uuid(),
         }
     }
@@ -286,7 +291,7 @@ impl<'e, E: Executor> SalesMetrics<'e, E> {
                 if let Some(until) = filter.until {
                     query = query.filter(sales_metrics::metric_date.le(until));
                 }
-                keyset!(query, sales_metrics::id, page)
+                keyset!(query, sales_metrics::tenant_id, sales_metrics::id, page)
                     .load(&mut { conn })
                     .boxed()
             })
@@ -329,24 +334,27 @@ impl<'e, E: Executor> SalesMetrics<'e, E> {
             .exec
             .run(ENTITY, move |conn| {
                 use sales_metrics::*;
-                diesel::insert_into(table)
-                    .values(row)
-                    .on_conflict((tenant_id, metric_date, period_type))
-                    .do_update()
-                    .set((
-                        total_revenue.eq(excluded(total_revenue)),
-                        pipeline_value.eq(excluded(pipeline_value)),
-                        deals_closed.eq(excluded(deals_closed)),
-                        deals_lost.eq(excluded(deals_lost)),
-                        win_rate.eq(excluded(win_rate)),
-                        customer_acquisition_cost.eq(excluded(customer_acquisition_cost)),
-                        customer_lifetime_value.eq(excluded(customer_lifetime_value)),
-                        churn_rate.eq(excluded(churn_rate)),
-                        updated_by.eq(excluded(updated_by)),
-                    ))
-                    .returning(SalesMetricRow::as_returning())
-                    .get_result(&mut { conn })
-                    .boxed()
+                // A fixed SET list: one SQL text, prepared once (see `sql::Cached`).
+                sql::Cached(
+                    diesel::insert_into(table)
+                        .values(row)
+                        .on_conflict((tenant_id, metric_date, period_type))
+                        .do_update()
+                        .set((
+                            total_revenue.eq(excluded(total_revenue)),
+                            pipeline_value.eq(excluded(pipeline_value)),
+                            deals_closed.eq(excluded(deals_closed)),
+                            deals_lost.eq(excluded(deals_lost)),
+                            win_rate.eq(excluded(win_rate)),
+                            customer_acquisition_cost.eq(excluded(customer_acquisition_cost)),
+                            customer_lifetime_value.eq(excluded(customer_lifetime_value)),
+                            churn_rate.eq(excluded(churn_rate)),
+                            updated_by.eq(excluded(updated_by)),
+                        ))
+                        .returning(SalesMetricRow::as_returning()),
+                )
+                .get_result(&mut { conn })
+                .boxed()
             })
             .await?;
         written.into_entity()
@@ -354,6 +362,7 @@ impl<'e, E: Executor> SalesMetrics<'e, E> {
 
     /// Applies `patch` to row `id` if it is still as it was at
     /// `expected_updated_at`; otherwise [`Error::Conflict`] and nothing changes.
+    /// The patched row is checked as a whole before anything is written.
     pub async fn update(
         &mut self,
         id: SalesMetricId,
@@ -364,23 +373,26 @@ impl<'e, E: Executor> SalesMetrics<'e, E> {
         if current.updated_at != expected_updated_at {
             return Err(Error::Conflict { entity: ENTITY });
         }
-        current.patched(patch)?;
-        let changes = SalesMetricChangeset::from_patch(patch, self.exec.context().actor());
+        let next = current.patched(patch)?;
+        let changes = SalesMetricChangeset::from_entity(&next, self.exec.context().actor());
         let updated = self
             .exec
             .run(ENTITY, move |conn| {
-                diesel::update(
-                    sales_metrics::table
-                        .find(id.into_uuid())
-                        .filter(sales_metrics::updated_at.eq(expected_updated_at)),
+                sql::Cached(
+                    diesel::update(
+                        sales_metrics::table
+                            .find(id.into_uuid())
+                            .filter(sales_metrics::updated_at.eq(expected_updated_at)),
+                    )
+                    .set(changes)
+                    .returning(SalesMetricRow::as_returning()),
                 )
-                .set(changes)
-                .returning(SalesMetricRow::as_returning())
                 .get_result(&mut { conn })
                 .map(|r| r.optional())
                 .boxed()
             })
             .await?;
+        // Changed (or deleted) between the read and the write.
         updated
             .ok_or(Error::Conflict { entity: ENTITY })?
             .into_entity()

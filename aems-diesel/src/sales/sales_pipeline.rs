@@ -31,6 +31,7 @@ use super::decode_percentage;
 use crate::error::{Error, Result};
 use crate::repository::{self, Page, PageRequest, decode, decode_num, decode_opt, keyset};
 use crate::schema::sales::sales_pipeline;
+use crate::sql;
 use crate::unit_of_work::{Executor, Transactional};
 
 const ENTITY: &str = "sales_pipeline";
@@ -92,9 +93,15 @@ fn entities(rows: Vec<DealRow>) -> Result<Vec<Deal>> {
 }
 
 /// A new row, as inserted: ids and authorship come from the context; a new
-/// deal is open, without a close date.
+/// deal is open, without a close date. `None` is bound as NULL (not rendered
+/// as DEFAULT), so the INSERT's text never varies and it is prepared once per
+/// connection.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = sales_pipeline, check_for_backend(Pg))]
+#[diesel(
+    table_name = sales_pipeline,
+    check_for_backend(Pg),
+    treat_none_as_default_value = false
+)]
 struct NewDealRow {
     id: Uuid,
     tenant_id: Uuid,
@@ -135,45 +142,46 @@ impl NewDealRow {
     }
 }
 
-/// The columns a patch changes (`None`: leave; `Some(None)`: set NULL), plus
-/// who changed them. Stage, status and close date are not among them.
+/// Every column an update may change, taken from the checked, patched deal,
+/// plus who changed them: one fixed SQL text for every update (see
+/// [`sql::Cached`]); the audit trail still records only the changed columns.
+/// Stage, status and close date are not among them.
 #[derive(Debug, AsChangeset)]
-#[diesel(table_name = sales_pipeline, check_for_backend(Pg))]
+#[diesel(
+    table_name = sales_pipeline,
+    check_for_backend(Pg),
+    treat_none_as_null = true
+)]
 struct DealChangeset {
-    customer_id: Option<Uuid>,
-    opportunity_name: Option<String>,
-    value: Option<BigDecimal>,
-    probability: Option<BigDecimal>,
-    expected_close_date: Option<NaiveDate>,
-    sales_rep: Option<Uuid>,
-    source: Option<Option<String>>,
-    notes: Option<Option<String>>,
+    customer_id: Uuid,
+    opportunity_name: String,
+    value: BigDecimal,
+    probability: BigDecimal,
+    expected_close_date: NaiveDate,
+    sales_rep: Uuid,
+    source: Option<String>,
+    notes: Option<String>,
     updated_by: Uuid,
 }
 
 impl DealChangeset {
-    fn from_patch(patch: &DealPatch, actor: UserId) -> Self {
+    fn from_entity(d: &Deal, actor: UserId) -> Self {
         Self {
-            customer_id: patch.customer_id.map(|c| c.into_uuid()),
-            opportunity_name: patch.opportunity_name.as_ref().map(|v| v.to_string()),
-            value: patch.value.as_ref().map(|v| v.as_decimal().clone()),
-            probability: patch.probability.as_ref().map(|v| v.as_decimal().clone()),
-            expected_close_date: patch.expected_close_date,
-            sales_rep: patch.sales_rep.map(|u| u.into_uuid()),
-            source: patch
-                .source
-                .as_ref()
-                .map(|v| v.as_ref().map(|s| s.to_string())),
-            notes: patch
-                .notes
-                .as_ref()
-                .map(|v| v.as_ref().map(|n| n.to_string())),
+            customer_id: d.customer_id.into_uuid(),
+            opportunity_name: d.opportunity_name.to_string(),
+            value: d.value.as_decimal().clone(),
+            probability: d.probability.as_decimal().clone(),
+            expected_close_date: d.expected_close_date,
+            sales_rep: d.sales_rep.into_uuid(),
+            source: d.source.as_ref().map(|s| s.to_string()),
+            notes: d.notes.as_ref().map(|n| n.to_string()),
             updated_by: actor.into_uuid(),
         }
     }
 }
 
-/// The three columns of a stage change, written together, plus who wrote them.
+/// The three columns of a stage change, written together, plus who wrote them
+/// (one fixed SQL text for every move).
 #[derive(Debug, AsChangeset)]
 #[diesel(table_name = sales_pipeline, check_for_backend(Pg), treat_none_as_null = true)]
 struct StageChangeset {
@@ -326,7 +334,7 @@ impl<'e, E: Executor> SalesPipeline<'e, E> {
                 if let Some(until) = filter.closing_until {
                     query = query.filter(sales_pipeline::expected_close_date.le(until));
                 }
-                keyset!(query, sales_pipeline::id, page)
+                keyset!(query, sales_pipeline::tenant_id, sales_pipeline::id, page)
                     .load(&mut { conn })
                     .boxed()
             })
@@ -357,7 +365,8 @@ impl<'e, E: Executor> SalesPipeline<'e, E> {
 
     /// Applies `patch` (the deal's details; never its stage) to deal `id` if
     /// it is still as it was at `expected_updated_at`; otherwise
-    /// [`Error::Conflict`] and nothing changes.
+    /// [`Error::Conflict`] and nothing changes. The patched deal is checked as
+    /// a whole before anything is written.
     pub async fn update(
         &mut self,
         id: DealId,
@@ -368,23 +377,26 @@ impl<'e, E: Executor> SalesPipeline<'e, E> {
         if current.updated_at != expected_updated_at {
             return Err(Error::Conflict { entity: ENTITY });
         }
-        current.patched(patch)?;
-        let changes = DealChangeset::from_patch(patch, self.exec.context().actor());
+        let next = current.patched(patch)?;
+        let changes = DealChangeset::from_entity(&next, self.exec.context().actor());
         let updated = self
             .exec
             .run(ENTITY, move |conn| {
-                diesel::update(
-                    sales_pipeline::table
-                        .find(id.into_uuid())
-                        .filter(sales_pipeline::updated_at.eq(expected_updated_at)),
+                sql::Cached(
+                    diesel::update(
+                        sales_pipeline::table
+                            .find(id.into_uuid())
+                            .filter(sales_pipeline::updated_at.eq(expected_updated_at)),
+                    )
+                    .set(changes)
+                    .returning(DealRow::as_returning()),
                 )
-                .set(changes)
-                .returning(DealRow::as_returning())
                 .get_result(&mut { conn })
                 .map(|r| r.optional())
                 .boxed()
             })
             .await?;
+        // Changed (or deleted) between the read and the write.
         updated
             .ok_or(Error::Conflict { entity: ENTITY })?
             .into_entity()
@@ -396,14 +408,16 @@ impl<'e, E: Executor> SalesPipeline<'e, E> {
     /// The condition is part of the `DELETE`, so a deal closed concurrently is
     /// never deleted.
     pub async fn delete(&mut self, id: DealId) -> Result<Deal> {
-        let open = [DealStatus::Open.as_str(), DealStatus::OnHold.as_str()];
+        let (open, on_hold) = (DealStatus::Open.as_str(), DealStatus::OnHold.as_str());
         let row = self
             .exec
             .run(ENTITY, move |conn| {
                 diesel::delete(
-                    sales_pipeline::table
-                        .find(id.into_uuid())
-                        .filter(sales_pipeline::status.eq_any(open)),
+                    sales_pipeline::table.find(id.into_uuid()).filter(
+                        sales_pipeline::status
+                            .eq(open)
+                            .or(sales_pipeline::status.eq(on_hold)),
+                    ),
                 )
                 .returning(DealRow::as_returning())
                 .get_result(&mut { conn })
@@ -532,11 +546,13 @@ impl<'e, E: Transactional> SalesPipeline<'e, E> {
         let row = self
             .exec
             .run(ENTITY, move |conn| {
-                diesel::update(sales_pipeline::table.find(id.into_uuid()))
-                    .set(changes)
-                    .returning(DealRow::as_returning())
-                    .get_result(&mut { conn })
-                    .boxed()
+                sql::Cached(
+                    diesel::update(sales_pipeline::table.find(id.into_uuid()))
+                        .set(changes)
+                        .returning(DealRow::as_returning()),
+                )
+                .get_result(&mut { conn })
+                .boxed()
             })
             .await?;
         row.into_entity()

@@ -3,6 +3,7 @@
 mod budget_plans;
 mod expense_transactions;
 mod finance_metrics;
+mod round_trips;
 
 use aems_diesel::Context;
 use uuid::Uuid;

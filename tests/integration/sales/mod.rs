@@ -1,4 +1,5 @@
 mod customers;
+mod round_trips;
 mod sales_metrics;
 mod sales_pipeline;
 
