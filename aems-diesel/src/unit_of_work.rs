@@ -43,6 +43,13 @@ pub const APPLICATION_ROLE: &str = "application_user";
 /// The role the explicit cross-tenant path runs as.
 pub const PLATFORM_ROLE: &str = "aems_platform";
 
+// Why BEGIN and COMMIT are prepared statements rather than simple-protocol
+// queries (`batch_execute`): the order in which pipelined requests reach the
+// server is the order in which their futures take diesel-async's
+// statement-cache lock. A statement seen for the first time holds that lock
+// while it is prepared; a simple-protocol COMMIT would not wait for it and
+// would overtake the statement it is meant to follow (tried, and caught by the
+// tests: the query then ran outside the transaction, without its role).
 macro_rules! fixed_statement {
     ($name:ident, $sql:literal) => {
         /// A fixed statement, prepared once per connection and cached like any
