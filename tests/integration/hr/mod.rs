@@ -2,6 +2,7 @@
 
 mod employees;
 mod hr_metrics;
+mod plans;
 mod recruitment_pipeline;
 // Its `Tally` and pool also count the products' round trips.
 pub(crate) mod round_trips;
