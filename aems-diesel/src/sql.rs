@@ -1,6 +1,9 @@
 //! The few PostgreSQL functions and operators diesel does not ship that the
 //! repositories use: full-text search and `set_config`.
 
+use diesel::expression::{
+    AppearsOnTable, Expression, SelectableExpression, ValidGrouping, is_aggregate,
+};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::result::QueryResult;
@@ -39,17 +42,40 @@ diesel::define_sql_function! {
 
 diesel::infix_operator!(TsMatches, " @@ ", backend: diesel::pg::Pg);
 
-/// The `'english'` configuration, written as a literal so it matches the
-/// expression of the full-text indexes exactly (a bound parameter would not).
-pub fn english() -> diesel::expression::SqlLiteral<Regconfig> {
-    diesel::dsl::sql::<Regconfig>("'english'::regconfig")
+/// The `'english'` configuration as a typed fragment: written as a literal so
+/// it matches the expression of the full-text indexes exactly (a bound
+/// parameter would not), and, unlike a `dsl::sql` literal (which diesel
+/// declines to cache), leaving the statement that holds it cacheable: a
+/// search is prepared once per connection.
+#[derive(Debug, Clone, Copy, Default, QueryId)]
+pub struct English;
+
+impl Expression for English {
+    type SqlType = Regconfig;
+}
+
+impl<QS> AppearsOnTable<QS> for English {}
+
+impl<QS> SelectableExpression<QS> for English {}
+
+impl<GB> ValidGrouping<GB> for English {
+    type IsAggregate = is_aggregate::Never;
+}
+
+impl QueryFragment<Pg> for English {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("'english'::regconfig");
+        Ok(())
+    }
+}
+
+/// The `'english'` configuration (see [`English`]).
+pub fn english() -> English {
+    English
 }
 
 /// `document @@ plainto_tsquery('english', query)`.
-pub fn matches<D, Q>(
-    document: D,
-    query: Q,
-) -> TsMatches<D, plainto_tsquery<diesel::expression::SqlLiteral<Regconfig>, Q>>
+pub fn matches<D, Q>(document: D, query: Q) -> TsMatches<D, plainto_tsquery<English, Q>>
 where
     D: diesel::Expression<SqlType = TsVector>,
     Q: diesel::Expression<SqlType = Text>,

@@ -35,6 +35,7 @@ use crate::crypto::KeyRing;
 use crate::error::{Error, Result};
 use crate::repository::{self, Page, PageRequest, decode, decode_opt, keyset};
 use crate::schema::hr::employees;
+use crate::sql;
 use crate::unit_of_work::{Executor, Transactional};
 
 const ENTITY: &str = "employees";
@@ -147,9 +148,14 @@ impl EmployeeRow {
 }
 
 /// A new row, as inserted: ids and authorship come from the context, the
-/// salary is sealed.
+/// salary is sealed. `None` is bound as NULL (not rendered as DEFAULT), so the
+/// INSERT's text never varies and it is prepared once per connection.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = employees, check_for_backend(Pg))]
+#[diesel(
+    table_name = employees,
+    check_for_backend(Pg),
+    treat_none_as_default_value = false
+)]
 struct NewEmployeeRow {
     id: Uuid,
     tenant_id: Uuid,
@@ -215,67 +221,60 @@ impl NewEmployeeRow {
     }
 }
 
-/// The columns a patch changes (`None`: leave; `Some(None)`: set NULL), plus
-/// who changed them; the salary sealed.
+/// Every column an update may change, taken from the checked, patched
+/// employee: one fixed SQL text for every update (see [`sql::Cached`]); the
+/// audit trail still records only the columns whose values changed. The
+/// salary is the stored envelope, byte for byte, unless the patch changes it
+/// (a new envelope for an unchanged salary would read as a change).
 #[derive(Debug, AsChangeset)]
-#[diesel(table_name = employees, check_for_backend(Pg))]
+#[diesel(table_name = employees, check_for_backend(Pg), treat_none_as_null = true)]
 struct EmployeeChangeset {
-    user_id: Option<Option<Uuid>>,
-    employee_id: Option<String>,
-    first_name: Option<String>,
-    last_name: Option<String>,
-    email: Option<String>,
-    phone: Option<Option<String>>,
-    department: Option<String>,
-    job_title: Option<String>,
-    manager_id: Option<Option<Uuid>>,
-    hire_date: Option<NaiveDate>,
-    employment_type: Option<&'static str>,
-    status: Option<&'static str>,
-    salary: Option<Option<Vec<u8>>>,
-    salary_currency: Option<String>,
-    location: Option<Option<String>>,
-    remote_work: Option<bool>,
-    performance_rating: Option<Option<BigDecimal>>,
-    last_promotion_date: Option<Option<NaiveDate>>,
+    user_id: Option<Uuid>,
+    employee_id: String,
+    first_name: String,
+    last_name: String,
+    email: String,
+    phone: Option<String>,
+    department: String,
+    job_title: String,
+    manager_id: Option<Uuid>,
+    hire_date: NaiveDate,
+    employment_type: &'static str,
+    status: &'static str,
+    salary: Option<Vec<u8>>,
+    salary_currency: String,
+    location: Option<String>,
+    remote_work: bool,
+    performance_rating: Option<BigDecimal>,
+    last_promotion_date: Option<NaiveDate>,
     updated_by: Uuid,
 }
 
 impl EmployeeChangeset {
-    /// `keys` must be given when the patch sets a salary.
-    fn from_patch(patch: &EmployeePatch, id: Uuid, actor: UserId, keys: Option<&KeyRing>) -> Self {
-        let salary = patch.salary.as_ref().map(|salary| match (salary, keys) {
-            (Some(salary), Some(keys)) => Some(seal_salary(keys, id, salary)),
-            _ => None,
-        });
+    /// `salary` is the envelope to store (already sealed, or kept).
+    fn from_entity(e: &Employee, salary: Option<Vec<u8>>, actor: UserId) -> Self {
         Self {
-            user_id: patch.user_id.map(|v| v.map(UserId::into_uuid)),
-            employee_id: patch.employee_code.as_ref().map(|v| v.to_string()),
-            first_name: patch.first_name.as_ref().map(|v| v.to_string()),
-            last_name: patch.last_name.as_ref().map(|v| v.to_string()),
-            email: patch.email.as_ref().map(|v| v.to_string()),
-            phone: patch
-                .phone
-                .as_ref()
-                .map(|v| v.as_ref().map(|p| p.to_string())),
-            department: patch.department.as_ref().map(|v| v.to_string()),
-            job_title: patch.job_title.as_ref().map(|v| v.to_string()),
-            manager_id: patch.manager_id.map(|v| v.map(EmployeeId::into_uuid)),
-            hire_date: patch.hire_date,
-            employment_type: patch.employment_type.map(|t| t.as_str()),
-            status: patch.status.map(|s| s.as_str()),
+            user_id: e.user_id.map(UserId::into_uuid),
+            employee_id: e.employee_code.to_string(),
+            first_name: e.first_name.to_string(),
+            last_name: e.last_name.to_string(),
+            email: e.email.to_string(),
+            phone: e.phone.as_ref().map(|p| p.to_string()),
+            department: e.department.to_string(),
+            job_title: e.job_title.to_string(),
+            manager_id: e.manager_id.map(EmployeeId::into_uuid),
+            hire_date: e.hire_date,
+            employment_type: e.employment_type.as_str(),
+            status: e.status.as_str(),
             salary,
-            salary_currency: patch.salary_currency.as_ref().map(|c| c.to_string()),
-            location: patch
-                .location
-                .as_ref()
-                .map(|v| v.as_ref().map(|l| l.to_string())),
-            remote_work: patch.remote_work,
-            performance_rating: patch
+            salary_currency: e.salary_currency.as_str().to_owned(),
+            location: e.location.as_ref().map(|l| l.to_string()),
+            remote_work: e.remote_work,
+            performance_rating: e
                 .performance_rating
                 .as_ref()
-                .map(|v| v.as_ref().map(|r| r.as_decimal().clone())),
-            last_promotion_date: patch.last_promotion_date,
+                .map(|r| r.as_decimal().clone()),
+            last_promotion_date: e.last_promotion_date,
             updated_by: actor.into_uuid(),
         }
     }
@@ -368,8 +367,13 @@ impl<'e, E: Executor> Employees<'e, E> {
 
     /// The live employee `id`, if there is one.
     pub async fn find(&mut self, id: EmployeeId) -> Result<Option<Employee>> {
-        let row = self
-            .exec
+        let row = self.find_row(id).await?;
+        row.map(|r| self.entity(r)).transpose()
+    }
+
+    /// The stored row of the live employee `id` (its salary still sealed).
+    async fn find_row(&mut self, id: EmployeeId) -> Result<Option<EmployeeRow>> {
+        self.exec
             .run(ENTITY, move |conn| {
                 employees::table
                     .find(id.into_uuid())
@@ -379,8 +383,7 @@ impl<'e, E: Executor> Employees<'e, E> {
                     .map(|r| r.optional())
                     .boxed()
             })
-            .await?;
-        row.map(|r| self.entity(r)).transpose()
+            .await
     }
 
     /// One page of the live employees matching `filter`.
@@ -411,7 +414,7 @@ impl<'e, E: Executor> Employees<'e, E> {
                 if let Some(status) = status {
                     query = query.filter(employees::status.eq(status.as_str()));
                 }
-                keyset!(query, employees::id, page)
+                keyset!(query, employees::tenant_id, employees::id, page)
                     .load(&mut { conn })
                     .boxed()
             })
@@ -459,10 +462,7 @@ impl<'e, E: Executor> Employees<'e, E> {
         let deleted = self
             .exec
             .run(ENTITY, move |conn| {
-                employees::table
-                    .filter(employees::employee_id.eq_any(codes))
-                    .filter(employees::deleted_at.is_not_null())
-                    .select(employees::id)
+                deleted_holder(codes)
                     .first::<Uuid>(&mut { conn })
                     .map(|r| r.optional())
                     .boxed()
@@ -493,14 +493,22 @@ impl<'e, E: Executor> Employees<'e, E> {
         expected_updated_at: DateTime<Utc>,
         patch: &EmployeePatch,
     ) -> Result<Employee> {
-        let current = self.get(id).await?;
+        let row = self
+            .find_row(id)
+            .await?
+            .ok_or(Error::NotFound { entity: ENTITY })?;
+        let stored_salary = row.salary.clone();
+        let current = self.entity(row)?;
         if current.updated_at != expected_updated_at {
             return Err(Error::Conflict { entity: ENTITY });
         }
-        current.patched(patch)?;
-        let keys = self.keys_if(matches!(patch.salary, Some(Some(_))))?;
-        let changes =
-            EmployeeChangeset::from_patch(patch, id.into_uuid(), self.exec.context().actor(), keys);
+        let next = current.patched(patch)?;
+        let salary = match &patch.salary {
+            None => stored_salary,
+            Some(None) => None,
+            Some(Some(salary)) => Some(seal_salary(self.exec.keys()?, id.into_uuid(), salary)),
+        };
+        let changes = EmployeeChangeset::from_entity(&next, salary, self.exec.context().actor());
         if let Some(code) = &patch.employee_code
             && code != &current.employee_code
         {
@@ -537,14 +545,16 @@ impl<'e, E: Executor> Employees<'e, E> {
         let updated = self
             .exec
             .run(ENTITY, move |conn| {
-                diesel::update(
-                    employees::table
-                        .find(id.into_uuid())
-                        .filter(employees::updated_at.eq(expected_updated_at))
-                        .filter(employees::deleted_at.is_null()),
+                sql::Cached(
+                    diesel::update(
+                        employees::table
+                            .find(id.into_uuid())
+                            .filter(employees::updated_at.eq(expected_updated_at))
+                            .filter(employees::deleted_at.is_null()),
+                    )
+                    .set(changes)
+                    .returning(EmployeeRow::as_returning()),
                 )
-                .set(changes)
-                .returning(EmployeeRow::as_returning())
                 .get_result(&mut { conn })
                 .map(|r| r.optional())
                 .boxed()
@@ -562,16 +572,18 @@ impl<'e, E: Executor> Employees<'e, E> {
         let row = self
             .exec
             .run(ENTITY, move |conn| {
-                diesel::update(
-                    employees::table
-                        .find(id.into_uuid())
-                        .filter(employees::deleted_at.is_null()),
+                sql::Cached(
+                    diesel::update(
+                        employees::table
+                            .find(id.into_uuid())
+                            .filter(employees::deleted_at.is_null()),
+                    )
+                    .set((
+                        employees::deleted_at.eq(diesel::dsl::now),
+                        employees::updated_by.eq(actor),
+                    ))
+                    .returning(EmployeeRow::as_returning()),
                 )
-                .set((
-                    employees::deleted_at.eq(diesel::dsl::now),
-                    employees::updated_by.eq(actor),
-                ))
-                .returning(EmployeeRow::as_returning())
                 .get_result(&mut { conn })
                 .map(|r| r.optional())
                 .boxed()
@@ -586,16 +598,18 @@ impl<'e, E: Executor> Employees<'e, E> {
         let row = self
             .exec
             .run(ENTITY, move |conn| {
-                diesel::update(
-                    employees::table
-                        .find(id.into_uuid())
-                        .filter(employees::deleted_at.is_not_null()),
+                sql::Cached(
+                    diesel::update(
+                        employees::table
+                            .find(id.into_uuid())
+                            .filter(employees::deleted_at.is_not_null()),
+                    )
+                    .set((
+                        employees::deleted_at.eq(None::<DateTime<Utc>>),
+                        employees::updated_by.eq(actor),
+                    ))
+                    .returning(EmployeeRow::as_returning()),
                 )
-                .set((
-                    employees::deleted_at.eq(None::<DateTime<Utc>>),
-                    employees::updated_by.eq(actor),
-                ))
-                .returning(EmployeeRow::as_returning())
                 .get_result(&mut { conn })
                 .map(|r| r.optional())
                 .boxed()
@@ -613,13 +627,27 @@ impl<'e, E: Executor> Employees<'e, E> {
                     .filter(employees::deleted_at.is_not_null())
                     .select(EmployeeRow::as_select())
                     .into_boxed::<Pg>();
-                keyset!(query, employees::id, page)
+                keyset!(query, employees::tenant_id, employees::id, page)
                     .load(&mut { conn })
                     .boxed()
             })
             .await?;
         Ok(page.into_page(self.entities(rows)?, |e| e.id.into_uuid()))
     }
+}
+
+/// The soft-deleted employees holding one of `codes`. On PostgreSQL diesel
+/// renders `eq_any` of a list as `= ANY($1)`, the whole list one array
+/// parameter: one fixed text however many codes, so it is prepared once
+/// (see the unit test below).
+fn deleted_holder(
+    codes: Vec<String>,
+) -> employees::BoxedQuery<'static, Pg, diesel::sql_types::Uuid> {
+    employees::table
+        .filter(employees::employee_id.eq_any(codes))
+        .filter(employees::deleted_at.is_not_null())
+        .select(employees::id)
+        .into_boxed()
 }
 
 fn insert_chunk(
@@ -690,17 +718,19 @@ impl<'e, E: Transactional> Employees<'e, E> {
         let row = self
             .exec
             .run(ENTITY, move |conn| {
-                diesel::update(employees::table.find(id.into_uuid()))
-                    .set((
-                        employees::status.eq(change.status.as_str()),
-                        employees::termination_date.eq(Some(change.termination_date)),
-                        employees::termination_reason
-                            .eq(Some(change.termination_reason.into_string())),
-                        employees::updated_by.eq(actor),
-                    ))
-                    .returning(EmployeeRow::as_returning())
-                    .get_result(&mut { conn })
-                    .boxed()
+                sql::Cached(
+                    diesel::update(employees::table.find(id.into_uuid()))
+                        .set((
+                            employees::status.eq(change.status.as_str()),
+                            employees::termination_date.eq(Some(change.termination_date)),
+                            employees::termination_reason
+                                .eq(Some(change.termination_reason.into_string())),
+                            employees::updated_by.eq(actor),
+                        ))
+                        .returning(EmployeeRow::as_returning()),
+                )
+                .get_result(&mut { conn })
+                .boxed()
             })
             .await?;
         self.entity(row)
@@ -718,5 +748,26 @@ impl<'e, E: Transactional> Employees<'e, E> {
                     .boxed()
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_holder_of_any_number_of_codes_is_one_statement_text() {
+        let text = |codes: &[&str]| {
+            let codes = codes.iter().map(|c| c.to_string()).collect();
+            diesel::debug_query::<Pg, _>(&deleted_holder(codes))
+                .to_string()
+                .split(" -- binds:")
+                .next()
+                .unwrap()
+                .to_owned()
+        };
+        let one = text(&["E-1"]);
+        assert!(one.contains("\"employee_id\" = ANY($1)"), "{one}");
+        assert_eq!(text(&["E-1", "E-2", "E-3"]), one);
     }
 }

@@ -19,6 +19,7 @@ use super::support::decode_decimal;
 use crate::error::{Error, Result};
 use crate::repository::{self, Page, PageRequest, decode, keyset};
 use crate::schema::hr::hr_metrics;
+use crate::sql;
 use crate::unit_of_work::{Executor, Transactional};
 
 const ENTITY: &str = "hr_metrics";
@@ -82,9 +83,15 @@ fn entities(rows: Vec<HrMetricRow>) -> Result<Vec<HrMetric>> {
     rows.into_iter().map(HrMetricRow::into_entity).collect()
 }
 
-/// A new row, as inserted: ids and authorship come from the context.
+/// A new row, as inserted: ids and authorship come from the context. `None`
+/// would be bound as NULL, never rendered as DEFAULT, so the INSERT's text
+/// never varies and it is prepared once per connection.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = hr_metrics, check_for_backend(Pg))]
+#[diesel(
+    table_name = hr_metrics,
+    check_for_backend(Pg),
+    treat_none_as_default_value = false
+)]
 struct NewHrMetricRow {
     id: Uuid,
     tenant_id: Uuid,
@@ -129,47 +136,40 @@ impl NewHrMetricRow {
     }
 }
 
-/// The columns a patch changes (`None`: leave), plus who changed them.
+/// Every column an update may change, taken from the checked, patched row:
+/// one fixed SQL text for every update (see [`sql::Cached`]); the audit trail
+/// still records only the columns whose values changed.
 #[derive(Debug, AsChangeset)]
-#[diesel(table_name = hr_metrics, check_for_backend(Pg))]
+#[diesel(table_name = hr_metrics, check_for_backend(Pg), treat_none_as_null = true)]
 struct HrMetricChangeset {
-    total_headcount: Option<i32>,
-    new_hires: Option<i32>,
-    departures: Option<i32>,
-    turnover_rate: Option<BigDecimal>,
-    open_positions: Option<i32>,
-    time_to_hire_avg: Option<i32>,
-    employee_satisfaction: Option<BigDecimal>,
-    engagement_score: Option<BigDecimal>,
-    training_hours: Option<i32>,
-    overtime_hours: Option<i32>,
-    absenteeism_rate: Option<BigDecimal>,
+    total_headcount: i32,
+    new_hires: i32,
+    departures: i32,
+    turnover_rate: BigDecimal,
+    open_positions: i32,
+    time_to_hire_avg: i32,
+    employee_satisfaction: BigDecimal,
+    engagement_score: BigDecimal,
+    training_hours: i32,
+    overtime_hours: i32,
+    absenteeism_rate: BigDecimal,
     updated_by: Uuid,
 }
 
 impl HrMetricChangeset {
-    fn from_patch(patch: &HrMetricPatch, actor: UserId) -> Self {
+    fn from_entity(m: &HrMetric, actor: UserId) -> Self {
         Self {
-            total_headcount: patch.total_headcount,
-            new_hires: patch.new_hires,
-            departures: patch.departures,
-            turnover_rate: patch.turnover_rate.as_ref().map(|v| v.as_decimal().clone()),
-            open_positions: patch.open_positions,
-            time_to_hire_avg: patch.time_to_hire_avg,
-            employee_satisfaction: patch
-                .employee_satisfaction
-                .as_ref()
-                .map(|v| v.as_decimal().clone()),
-            engagement_score: patch
-                .engagement_score
-                .as_ref()
-                .map(|v| v.as_decimal().clone()),
-            training_hours: patch.training_hours,
-            overtime_hours: patch.overtime_hours,
-            absenteeism_rate: patch
-                .absenteeism_rate
-                .as_ref()
-                .map(|v| v.as_decimal().clone()),
+            total_headcount: m.total_headcount,
+            new_hires: m.new_hires,
+            departures: m.departures,
+            turnover_rate: m.turnover_rate.as_decimal().clone(),
+            open_positions: m.open_positions,
+            time_to_hire_avg: m.time_to_hire_avg,
+            employee_satisfaction: m.employee_satisfaction.as_decimal().clone(),
+            engagement_score: m.engagement_score.as_decimal().clone(),
+            training_hours: m.training_hours,
+            overtime_hours: m.overtime_hours,
+            absenteeism_rate: m.absenteeism_rate.as_decimal().clone(),
             updated_by: actor.into_uuid(),
         }
     }
@@ -299,7 +299,7 @@ impl<'e, E: Executor> HrMetrics<'e, E> {
                 if let Some(until) = until {
                     query = query.filter(hr_metrics::metric_date.le(until));
                 }
-                keyset!(query, hr_metrics::id, page)
+                keyset!(query, hr_metrics::tenant_id, hr_metrics::id, page)
                     .load(&mut { conn })
                     .boxed()
             })
@@ -341,27 +341,30 @@ impl<'e, E: Executor> HrMetrics<'e, E> {
             .exec
             .run(ENTITY, move |conn| {
                 use hr_metrics::*;
-                diesel::insert_into(table)
-                    .values(row)
-                    .on_conflict((tenant_id, metric_date, period_type))
-                    .do_update()
-                    .set((
-                        total_headcount.eq(excluded(total_headcount)),
-                        new_hires.eq(excluded(new_hires)),
-                        departures.eq(excluded(departures)),
-                        turnover_rate.eq(excluded(turnover_rate)),
-                        open_positions.eq(excluded(open_positions)),
-                        time_to_hire_avg.eq(excluded(time_to_hire_avg)),
-                        employee_satisfaction.eq(excluded(employee_satisfaction)),
-                        engagement_score.eq(excluded(engagement_score)),
-                        training_hours.eq(excluded(training_hours)),
-                        overtime_hours.eq(excluded(overtime_hours)),
-                        absenteeism_rate.eq(excluded(absenteeism_rate)),
-                        updated_by.eq(excluded(updated_by)),
-                    ))
-                    .returning(HrMetricRow::as_returning())
-                    .get_result(&mut { conn })
-                    .boxed()
+                // A fixed SET list: one text, prepared once.
+                sql::Cached(
+                    diesel::insert_into(table)
+                        .values(row)
+                        .on_conflict((tenant_id, metric_date, period_type))
+                        .do_update()
+                        .set((
+                            total_headcount.eq(excluded(total_headcount)),
+                            new_hires.eq(excluded(new_hires)),
+                            departures.eq(excluded(departures)),
+                            turnover_rate.eq(excluded(turnover_rate)),
+                            open_positions.eq(excluded(open_positions)),
+                            time_to_hire_avg.eq(excluded(time_to_hire_avg)),
+                            employee_satisfaction.eq(excluded(employee_satisfaction)),
+                            engagement_score.eq(excluded(engagement_score)),
+                            training_hours.eq(excluded(training_hours)),
+                            overtime_hours.eq(excluded(overtime_hours)),
+                            absenteeism_rate.eq(excluded(absenteeism_rate)),
+                            updated_by.eq(excluded(updated_by)),
+                        ))
+                        .returning(HrMetricRow::as_returning()),
+                )
+                .get_result(&mut { conn })
+                .boxed()
             })
             .await?;
         stored.into_entity()
@@ -379,18 +382,20 @@ impl<'e, E: Executor> HrMetrics<'e, E> {
         if current.updated_at != expected_updated_at {
             return Err(Error::Conflict { entity: ENTITY });
         }
-        current.patched(patch)?;
-        let changes = HrMetricChangeset::from_patch(patch, self.exec.context().actor());
+        let next = current.patched(patch)?;
+        let changes = HrMetricChangeset::from_entity(&next, self.exec.context().actor());
         let updated = self
             .exec
             .run(ENTITY, move |conn| {
-                diesel::update(
-                    hr_metrics::table
-                        .find(id.into_uuid())
-                        .filter(hr_metrics::updated_at.eq(expected_updated_at)),
+                sql::Cached(
+                    diesel::update(
+                        hr_metrics::table
+                            .find(id.into_uuid())
+                            .filter(hr_metrics::updated_at.eq(expected_updated_at)),
+                    )
+                    .set(changes)
+                    .returning(HrMetricRow::as_returning()),
                 )
-                .set(changes)
-                .returning(HrMetricRow::as_returning())
                 .get_result(&mut { conn })
                 .map(|r| r.optional())
                 .boxed()

@@ -29,6 +29,7 @@ use super::support::decode_decimal_opt;
 use crate::error::{Error, Result};
 use crate::repository::{self, Page, PageRequest, decode, decode_opt, keyset};
 use crate::schema::hr::recruitment_pipeline as candidates;
+use crate::sql;
 use crate::unit_of_work::{Executor, Transactional};
 
 const ENTITY: &str = "recruitment_pipeline";
@@ -113,9 +114,14 @@ fn entities(rows: Vec<CandidateRow>) -> Result<Vec<Candidate>> {
 }
 
 /// A new row, as inserted: ids and authorship come from the context; a new
-/// candidate is `active`.
+/// candidate is `active`. `None` is bound as NULL (not rendered as DEFAULT),
+/// so the INSERT's text never varies and it is prepared once per connection.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = candidates, check_for_backend(Pg))]
+#[diesel(
+    table_name = candidates,
+    check_for_backend(Pg),
+    treat_none_as_default_value = false
+)]
 struct NewCandidateRow {
     id: Uuid,
     tenant_id: Uuid,
@@ -166,57 +172,60 @@ impl NewCandidateRow {
     }
 }
 
-/// The columns a patch changes (`None`: leave; `Some(None)`: set NULL), plus
-/// who changed them. Stage, status and rejection reason are not among them.
+/// Every column an update may change, taken from the checked, patched
+/// candidate: one fixed SQL text for every update (see [`sql::Cached`]); the
+/// audit trail still records only the columns whose values changed. Stage,
+/// status and rejection reason are not among them (see the transitions).
 #[derive(Debug, AsChangeset)]
-#[diesel(table_name = candidates, check_for_backend(Pg))]
+#[diesel(table_name = candidates, check_for_backend(Pg), treat_none_as_null = true)]
 struct CandidateChangeset {
-    job_title: Option<String>,
-    department: Option<String>,
-    candidate_name: Option<String>,
-    candidate_email: Option<String>,
-    candidate_phone: Option<Option<String>>,
-    source: Option<Option<String>>,
-    recruiter_id: Option<Uuid>,
-    hiring_manager_id: Option<Uuid>,
-    resume_url: Option<Option<String>>,
-    cover_letter_url: Option<Option<String>>,
-    application_date: Option<NaiveDate>,
-    expected_start_date: Option<Option<NaiveDate>>,
-    salary_expectation: Option<Option<BigDecimal>>,
-    notes: Option<Option<String>>,
+    job_title: String,
+    department: String,
+    candidate_name: String,
+    candidate_email: String,
+    candidate_phone: Option<String>,
+    source: Option<String>,
+    recruiter_id: Uuid,
+    hiring_manager_id: Uuid,
+    resume_url: Option<String>,
+    cover_letter_url: Option<String>,
+    application_date: NaiveDate,
+    expected_start_date: Option<NaiveDate>,
+    salary_expectation: Option<BigDecimal>,
+    notes: Option<String>,
     updated_by: Uuid,
 }
 
 impl CandidateChangeset {
-    fn from_patch(patch: &CandidatePatch, actor: UserId) -> Self {
-        fn text<T: ToString>(v: &Option<Option<T>>) -> Option<Option<String>> {
-            v.as_ref().map(|v| v.as_ref().map(T::to_string))
+    fn from_entity(c: &Candidate, actor: UserId) -> Self {
+        fn text<T: ToString>(v: &Option<T>) -> Option<String> {
+            v.as_ref().map(T::to_string)
         }
         Self {
-            job_title: patch.job_title.as_ref().map(|v| v.to_string()),
-            department: patch.department.as_ref().map(|v| v.to_string()),
-            candidate_name: patch.candidate_name.as_ref().map(|v| v.to_string()),
-            candidate_email: patch.candidate_email.as_ref().map(|v| v.to_string()),
-            candidate_phone: text(&patch.candidate_phone),
-            source: text(&patch.source),
-            recruiter_id: patch.recruiter_id.map(UserId::into_uuid),
-            hiring_manager_id: patch.hiring_manager_id.map(EmployeeId::into_uuid),
-            resume_url: text(&patch.resume_url),
-            cover_letter_url: text(&patch.cover_letter_url),
-            application_date: patch.application_date,
-            expected_start_date: patch.expected_start_date,
-            salary_expectation: patch
+            job_title: c.job_title.to_string(),
+            department: c.department.to_string(),
+            candidate_name: c.candidate_name.to_string(),
+            candidate_email: c.candidate_email.to_string(),
+            candidate_phone: text(&c.candidate_phone),
+            source: text(&c.source),
+            recruiter_id: c.recruiter_id.into_uuid(),
+            hiring_manager_id: c.hiring_manager_id.into_uuid(),
+            resume_url: text(&c.resume_url),
+            cover_letter_url: text(&c.cover_letter_url),
+            application_date: c.application_date,
+            expected_start_date: c.expected_start_date,
+            salary_expectation: c
                 .salary_expectation
                 .as_ref()
-                .map(|v| v.as_ref().map(|s| s.as_decimal().clone())),
-            notes: text(&patch.notes),
+                .map(|s| s.as_decimal().clone()),
+            notes: text(&c.notes),
             updated_by: actor.into_uuid(),
         }
     }
 }
 
-/// The columns a transition writes, together.
+/// The columns a transition writes, together: one fixed SQL text (see
+/// [`sql::Cached`]).
 #[derive(Debug, AsChangeset)]
 #[diesel(table_name = candidates, check_for_backend(Pg), treat_none_as_null = true)]
 struct TransitionChangeset {
@@ -347,7 +356,7 @@ impl<'e, E: Executor> RecruitmentPipeline<'e, E> {
                 if let Some(status) = status {
                     query = query.filter(candidates::status.eq(status.as_str()));
                 }
-                keyset!(query, candidates::id, page)
+                keyset!(query, candidates::tenant_id, candidates::id, page)
                     .load(&mut { conn })
                     .boxed()
             })
@@ -388,18 +397,20 @@ impl<'e, E: Executor> RecruitmentPipeline<'e, E> {
         if current.updated_at != expected_updated_at {
             return Err(Error::Conflict { entity: ENTITY });
         }
-        current.patched(patch)?;
-        let changes = CandidateChangeset::from_patch(patch, self.exec.context().actor());
+        let next = current.patched(patch)?;
+        let changes = CandidateChangeset::from_entity(&next, self.exec.context().actor());
         let updated = self
             .exec
             .run(ENTITY, move |conn| {
-                diesel::update(
-                    candidates::table
-                        .find(id.into_uuid())
-                        .filter(candidates::updated_at.eq(expected_updated_at)),
+                sql::Cached(
+                    diesel::update(
+                        candidates::table
+                            .find(id.into_uuid())
+                            .filter(candidates::updated_at.eq(expected_updated_at)),
+                    )
+                    .set(changes)
+                    .returning(CandidateRow::as_returning()),
                 )
-                .set(changes)
-                .returning(CandidateRow::as_returning())
                 .get_result(&mut { conn })
                 .map(|r| r.optional())
                 .boxed()
@@ -536,11 +547,13 @@ impl<'e, E: Transactional> RecruitmentPipeline<'e, E> {
         let row = self
             .exec
             .run(ENTITY, move |conn| {
-                diesel::update(candidates::table.find(id.into_uuid()))
-                    .set(changes)
-                    .returning(CandidateRow::as_returning())
-                    .get_result(&mut { conn })
-                    .boxed()
+                sql::Cached(
+                    diesel::update(candidates::table.find(id.into_uuid()))
+                        .set(changes)
+                        .returning(CandidateRow::as_returning()),
+                )
+                .get_result(&mut { conn })
+                .boxed()
             })
             .await?;
         row.into_entity()

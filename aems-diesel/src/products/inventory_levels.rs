@@ -45,6 +45,7 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 use crate::repository::{self, Page, PageRequest, decode, decode_num, keyset};
 use crate::schema::products::inventory_levels;
+use crate::sql;
 use crate::unit_of_work::{Executor, Transactional};
 
 const ENTITY: &str = "inventory_levels";
@@ -124,9 +125,15 @@ fn entities(rows: Vec<InventoryLevelRow>) -> Result<Vec<InventoryLevel>> {
 }
 
 /// A new row, as inserted: ids and authorship come from the context,
-/// `available_stock` from [`StockLevels`].
+/// `available_stock` from [`StockLevels`]. `None` is bound as NULL (not
+/// rendered as DEFAULT), so the INSERT's text never varies and it is prepared
+/// once per connection.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = inventory_levels, check_for_backend(Pg))]
+#[diesel(
+    table_name = inventory_levels,
+    check_for_backend(Pg),
+    treat_none_as_default_value = false
+)]
 struct NewInventoryLevelRow {
     id: Uuid,
     tenant_id: Uuid,
@@ -170,32 +177,37 @@ impl NewInventoryLevelRow {
     }
 }
 
-/// The columns a patch changes (`None`: leave; `Some(None)`: set NULL), plus
-/// who changed them. Stock counts are not among them: they change only
-/// through the operations.
+/// Every column an update may change, taken from the checked, patched row:
+/// one fixed SQL text for every update (see [`sql::Cached`]); the audit trail
+/// still records only the columns whose values changed. Stock counts are not
+/// among them: they change only through the operations.
 #[derive(Debug, AsChangeset)]
-#[diesel(table_name = inventory_levels, check_for_backend(Pg))]
+#[diesel(
+    table_name = inventory_levels,
+    check_for_backend(Pg),
+    treat_none_as_null = true
+)]
 struct InventoryLevelChangeset {
-    warehouse_location: Option<String>,
-    reorder_level: Option<i32>,
-    max_stock_level: Option<i32>,
-    last_restock_date: Option<Option<NaiveDate>>,
-    last_stock_take: Option<Option<NaiveDate>>,
-    stock_value: Option<BigDecimal>,
-    turnover_rate: Option<BigDecimal>,
+    warehouse_location: String,
+    reorder_level: i32,
+    max_stock_level: i32,
+    last_restock_date: Option<NaiveDate>,
+    last_stock_take: Option<NaiveDate>,
+    stock_value: BigDecimal,
+    turnover_rate: BigDecimal,
     updated_by: Uuid,
 }
 
 impl InventoryLevelChangeset {
-    fn from_patch(patch: &InventoryLevelPatch, actor: UserId) -> Self {
+    fn from_entity(l: &InventoryLevel, actor: UserId) -> Self {
         Self {
-            warehouse_location: patch.warehouse_location.as_ref().map(|v| v.to_string()),
-            reorder_level: patch.reorder_level,
-            max_stock_level: patch.max_stock_level,
-            last_restock_date: patch.last_restock_date,
-            last_stock_take: patch.last_stock_take,
-            stock_value: patch.stock_value.as_ref().map(|v| v.as_decimal().clone()),
-            turnover_rate: patch.turnover_rate.as_ref().map(|v| v.as_decimal().clone()),
+            warehouse_location: l.warehouse_location.to_string(),
+            reorder_level: l.policy.reorder_level(),
+            max_stock_level: l.policy.max_stock_level(),
+            last_restock_date: l.last_restock_date,
+            last_stock_take: l.last_stock_take,
+            stock_value: l.stock_value.as_decimal().clone(),
+            turnover_rate: l.turnover_rate.as_decimal().clone(),
             updated_by: actor.into_uuid(),
         }
     }
@@ -341,9 +353,14 @@ impl<'e, E: Executor> InventoryLevels<'e, E> {
                         inventory_levels::available_stock.le(inventory_levels::reorder_level),
                     );
                 }
-                keyset!(query, inventory_levels::id, page)
-                    .load(&mut { conn })
-                    .boxed()
+                keyset!(
+                    query,
+                    inventory_levels::tenant_id,
+                    inventory_levels::id,
+                    page
+                )
+                .load(&mut { conn })
+                .boxed()
             })
             .await?;
         Ok(page.into_page(entities(rows)?, |l| l.id.into_uuid()))
@@ -384,18 +401,20 @@ impl<'e, E: Executor> InventoryLevels<'e, E> {
         if current.updated_at != expected_updated_at {
             return Err(Error::Conflict { entity: ENTITY });
         }
-        current.patched(patch)?;
-        let changes = InventoryLevelChangeset::from_patch(patch, self.exec.context().actor());
+        let next = current.patched(patch)?;
+        let changes = InventoryLevelChangeset::from_entity(&next, self.exec.context().actor());
         let updated = self
             .exec
             .run(ENTITY, move |conn| {
-                diesel::update(
-                    inventory_levels::table
-                        .find(id.into_uuid())
-                        .filter(inventory_levels::updated_at.eq(expected_updated_at)),
+                sql::Cached(
+                    diesel::update(
+                        inventory_levels::table
+                            .find(id.into_uuid())
+                            .filter(inventory_levels::updated_at.eq(expected_updated_at)),
+                    )
+                    .set(changes)
+                    .returning(InventoryLevelRow::as_returning()),
                 )
-                .set(changes)
-                .returning(InventoryLevelRow::as_returning())
                 .get_result(&mut { conn })
                 .map(|r| r.optional())
                 .boxed()
@@ -480,8 +499,9 @@ impl<'e, E: Executor> InventoryLevels<'e, E> {
         self.apply(id, StockOp::Adjust(counted, on)).await
     }
 
-    /// Runs `op` as one conditional UPDATE; when its condition fails, reads
-    /// the row and returns aems-core's reason.
+    /// Runs `op` as one conditional UPDATE (a fixed SET list per operation,
+    /// wrapped in [`sql::Cached`]: prepared once); when its condition fails,
+    /// reads the row and returns aems-core's reason.
     async fn apply(&mut self, id: InventoryLevelId, op: StockOp) -> Result<InventoryLevel> {
         op.check_quantity()?;
         let actor = self.exec.context().actor().into_uuid();
@@ -494,48 +514,56 @@ impl<'e, E: Executor> InventoryLevels<'e, E> {
                     let row = table.find(key);
                     let returning = InventoryLevelRow::as_returning();
                     match op {
-                        StockOp::Reserve(n) => diesel::update(row.filter(available_stock.ge(n)))
-                            .set((
-                                reserved_stock.eq(reserved_stock + n),
-                                available_stock.eq(available_stock - n),
-                                updated_by.eq(actor),
-                            ))
-                            .returning(returning)
-                            .get_result(&mut { conn })
-                            .boxed(),
-                        StockOp::Release(n) => diesel::update(row.filter(reserved_stock.ge(n)))
-                            .set((
-                                reserved_stock.eq(reserved_stock - n),
-                                available_stock.eq(available_stock + n),
-                                updated_by.eq(actor),
-                            ))
-                            .returning(returning)
-                            .get_result(&mut { conn })
-                            .boxed(),
-                        StockOp::Fulfil(n) => diesel::update(row.filter(reserved_stock.ge(n)))
-                            .set((
-                                current_stock.eq(current_stock - n),
-                                reserved_stock.eq(reserved_stock - n),
-                                updated_by.eq(actor),
-                            ))
-                            .returning(returning)
-                            .get_result(&mut { conn })
-                            .boxed(),
+                        StockOp::Reserve(n) => sql::Cached(
+                            diesel::update(row.filter(available_stock.ge(n)))
+                                .set((
+                                    reserved_stock.eq(reserved_stock + n),
+                                    available_stock.eq(available_stock - n),
+                                    updated_by.eq(actor),
+                                ))
+                                .returning(returning),
+                        )
+                        .get_result(&mut { conn })
+                        .boxed(),
+                        StockOp::Release(n) => sql::Cached(
+                            diesel::update(row.filter(reserved_stock.ge(n)))
+                                .set((
+                                    reserved_stock.eq(reserved_stock - n),
+                                    available_stock.eq(available_stock + n),
+                                    updated_by.eq(actor),
+                                ))
+                                .returning(returning),
+                        )
+                        .get_result(&mut { conn })
+                        .boxed(),
+                        StockOp::Fulfil(n) => sql::Cached(
+                            diesel::update(row.filter(reserved_stock.ge(n)))
+                                .set((
+                                    current_stock.eq(current_stock - n),
+                                    reserved_stock.eq(reserved_stock - n),
+                                    updated_by.eq(actor),
+                                ))
+                                .returning(returning),
+                        )
+                        .get_result(&mut { conn })
+                        .boxed(),
                         StockOp::Restock(n, on) => {
                             // n > 0, so i32::MAX - n cannot overflow; the
                             // condition keeps current + n in the column.
-                            diesel::update(row.filter(current_stock.le(i32::MAX - n)))
-                                .set((
-                                    current_stock.eq(current_stock + n),
-                                    available_stock.eq(available_stock + n),
-                                    last_restock_date.eq(Some(on)),
-                                    updated_by.eq(actor),
-                                ))
-                                .returning(returning)
-                                .get_result(&mut { conn })
-                                .boxed()
+                            sql::Cached(
+                                diesel::update(row.filter(current_stock.le(i32::MAX - n)))
+                                    .set((
+                                        current_stock.eq(current_stock + n),
+                                        available_stock.eq(available_stock + n),
+                                        last_restock_date.eq(Some(on)),
+                                        updated_by.eq(actor),
+                                    ))
+                                    .returning(returning),
+                            )
+                            .get_result(&mut { conn })
+                            .boxed()
                         }
-                        StockOp::Adjust(counted, on) => {
+                        StockOp::Adjust(counted, on) => sql::Cached(
                             diesel::update(row.filter(reserved_stock.le(counted)))
                                 .set((
                                     current_stock.eq(counted),
@@ -544,10 +572,10 @@ impl<'e, E: Executor> InventoryLevels<'e, E> {
                                     last_stock_take.eq(Some(on)),
                                     updated_by.eq(actor),
                                 ))
-                                .returning(returning)
-                                .get_result(&mut { conn })
-                                .boxed()
-                        }
+                                .returning(returning),
+                        )
+                        .get_result(&mut { conn })
+                        .boxed(),
                     }
                     .map(|r| r.optional())
                     .boxed()

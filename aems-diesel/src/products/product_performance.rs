@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::hr::support::decode_decimal_opt;
 use crate::repository::{self, Page, PageRequest, decode, decode_num, keyset};
 use crate::schema::products::product_performance;
+use crate::sql;
 use crate::unit_of_work::{Executor, Transactional};
 
 const ENTITY: &str = "product_performance";
@@ -83,9 +84,15 @@ fn entities(rows: Vec<ProductPerformanceRow>) -> Result<Vec<ProductPerformance>>
         .collect()
 }
 
-/// A new row, as inserted: ids and authorship come from the context.
+/// A new row, as inserted: ids and authorship come from the context. `None`
+/// is bound as NULL (not rendered as DEFAULT), so the INSERT's text never
+/// varies and it is prepared once per connection (the upsert's too).
 #[derive(Debug, Insertable)]
-#[diesel(table_name = product_performance, check_for_backend(Pg))]
+#[diesel(
+    table_name = product_performance,
+    check_for_backend(Pg),
+    treat_none_as_default_value = false
+)]
 struct NewProductPerformanceRow {
     id: Uuid,
     tenant_id: Uuid,
@@ -126,39 +133,38 @@ impl NewProductPerformanceRow {
     }
 }
 
-/// The columns a patch changes (`None`: leave; `Some(None)`: set NULL), plus
-/// who changed them.
+/// Every column an update may change, taken from the checked, patched row:
+/// one fixed SQL text for every update (see [`sql::Cached`]); the audit trail
+/// still records only the columns whose values changed.
 #[derive(Debug, AsChangeset)]
-#[diesel(table_name = product_performance, check_for_backend(Pg))]
+#[diesel(
+    table_name = product_performance,
+    check_for_backend(Pg),
+    treat_none_as_null = true
+)]
 struct ProductPerformanceChangeset {
-    units_sold: Option<i32>,
-    revenue: Option<BigDecimal>,
-    profit: Option<BigDecimal>,
-    returns: Option<i32>,
-    customer_rating: Option<Option<BigDecimal>>,
-    review_count: Option<i32>,
-    price_elasticity: Option<Option<BigDecimal>>,
-    demand_forecast: Option<Option<i32>>,
+    units_sold: i32,
+    revenue: BigDecimal,
+    profit: BigDecimal,
+    returns: i32,
+    customer_rating: Option<BigDecimal>,
+    review_count: i32,
+    price_elasticity: Option<BigDecimal>,
+    demand_forecast: Option<i32>,
     updated_by: Uuid,
 }
 
 impl ProductPerformanceChangeset {
-    fn from_patch(patch: &ProductPerformancePatch, actor: UserId) -> Self {
+    fn from_entity(p: &ProductPerformance, actor: UserId) -> Self {
         Self {
-            units_sold: patch.units_sold,
-            revenue: patch.revenue.as_ref().map(|v| v.as_decimal().clone()),
-            profit: patch.profit.as_ref().map(|v| v.as_decimal().clone()),
-            returns: patch.returns,
-            customer_rating: patch
-                .customer_rating
-                .as_ref()
-                .map(|v| v.as_ref().map(|r| r.as_decimal().clone())),
-            review_count: patch.review_count,
-            price_elasticity: patch
-                .price_elasticity
-                .as_ref()
-                .map(|v| v.as_ref().map(|e| e.as_decimal().clone())),
-            demand_forecast: patch.demand_forecast,
+            units_sold: p.units_sold,
+            revenue: p.revenue.as_decimal().clone(),
+            profit: p.profit.as_decimal().clone(),
+            returns: p.returns,
+            customer_rating: p.customer_rating.as_ref().map(|r| r.as_decimal().clone()),
+            review_count: p.review_count,
+            price_elasticity: p.price_elasticity.as_ref().map(|e| e.as_decimal().clone()),
+            demand_forecast: p.demand_forecast,
             updated_by: actor.into_uuid(),
         }
     }
@@ -302,9 +308,14 @@ impl<'e, E: Executor> ProductPerformances<'e, E> {
                 if let Some(until) = until {
                     query = query.filter(product_performance::metric_date.le(until));
                 }
-                keyset!(query, product_performance::id, page)
-                    .load(&mut { conn })
-                    .boxed()
+                keyset!(
+                    query,
+                    product_performance::tenant_id,
+                    product_performance::id,
+                    page
+                )
+                .load(&mut { conn })
+                .boxed()
             })
             .await?;
         Ok(page.into_page(entities(rows)?, |p| p.id.into_uuid()))
@@ -344,24 +355,27 @@ impl<'e, E: Executor> ProductPerformances<'e, E> {
             .exec
             .run(ENTITY, move |conn| {
                 use product_performance::*;
-                diesel::insert_into(table)
-                    .values(row)
-                    .on_conflict((tenant_id, product_id, metric_date, period_type))
-                    .do_update()
-                    .set((
-                        units_sold.eq(excluded(units_sold)),
-                        revenue.eq(excluded(revenue)),
-                        profit.eq(excluded(profit)),
-                        returns.eq(excluded(returns)),
-                        customer_rating.eq(excluded(customer_rating)),
-                        review_count.eq(excluded(review_count)),
-                        price_elasticity.eq(excluded(price_elasticity)),
-                        demand_forecast.eq(excluded(demand_forecast)),
-                        updated_by.eq(excluded(updated_by)),
-                    ))
-                    .returning(ProductPerformanceRow::as_returning())
-                    .get_result(&mut { conn })
-                    .boxed()
+                // A fixed SET list: one text, prepared once.
+                sql::Cached(
+                    diesel::insert_into(table)
+                        .values(row)
+                        .on_conflict((tenant_id, product_id, metric_date, period_type))
+                        .do_update()
+                        .set((
+                            units_sold.eq(excluded(units_sold)),
+                            revenue.eq(excluded(revenue)),
+                            profit.eq(excluded(profit)),
+                            returns.eq(excluded(returns)),
+                            customer_rating.eq(excluded(customer_rating)),
+                            review_count.eq(excluded(review_count)),
+                            price_elasticity.eq(excluded(price_elasticity)),
+                            demand_forecast.eq(excluded(demand_forecast)),
+                            updated_by.eq(excluded(updated_by)),
+                        ))
+                        .returning(ProductPerformanceRow::as_returning()),
+                )
+                .get_result(&mut { conn })
+                .boxed()
             })
             .await?;
         stored.into_entity()
@@ -379,18 +393,20 @@ impl<'e, E: Executor> ProductPerformances<'e, E> {
         if current.updated_at != expected_updated_at {
             return Err(Error::Conflict { entity: ENTITY });
         }
-        current.patched(patch)?;
-        let changes = ProductPerformanceChangeset::from_patch(patch, self.exec.context().actor());
+        let next = current.patched(patch)?;
+        let changes = ProductPerformanceChangeset::from_entity(&next, self.exec.context().actor());
         let updated = self
             .exec
             .run(ENTITY, move |conn| {
-                diesel::update(
-                    product_performance::table
-                        .find(id.into_uuid())
-                        .filter(product_performance::updated_at.eq(expected_updated_at)),
+                sql::Cached(
+                    diesel::update(
+                        product_performance::table
+                            .find(id.into_uuid())
+                            .filter(product_performance::updated_at.eq(expected_updated_at)),
+                    )
+                    .set(changes)
+                    .returning(ProductPerformanceRow::as_returning()),
                 )
-                .set(changes)
-                .returning(ProductPerformanceRow::as_returning())
                 .get_result(&mut { conn })
                 .map(|r| r.optional())
                 .boxed()

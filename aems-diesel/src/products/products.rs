@@ -15,7 +15,6 @@ use aems_core::products::products::{
 use aems_core::{Input, ProductId, TenantId, UserId};
 use bigdecimal::BigDecimal;
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::dsl::sql;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::result::QueryResult;
@@ -124,9 +123,15 @@ fn entities(rows: Vec<ProductRow>) -> Result<Vec<Product>> {
 }
 
 /// A new row, as inserted: ids and authorship come from the context, the
-/// margin from [`Pricing`].
+/// margin from [`Pricing`]. `None` is bound as NULL (not rendered as
+/// DEFAULT), so the INSERT's text never varies and it is prepared once per
+/// connection.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = products, check_for_backend(Pg))]
+#[diesel(
+    table_name = products,
+    check_for_backend(Pg),
+    treat_none_as_default_value = false
+)]
 struct NewProductRow {
     id: Uuid,
     tenant_id: Uuid,
@@ -179,61 +184,55 @@ impl NewProductRow {
     }
 }
 
-/// The columns a patch changes (`None`: leave; `Some(None)`: set NULL), plus
-/// who changed them. Cost, price and margin are written together, from the
-/// patched product's [`Pricing`].
+/// Every column an update may change, taken from the checked, patched
+/// product: one fixed SQL text for every update (see [`sql::Cached`]); the
+/// audit trail still records only the columns whose values changed. Cost,
+/// price and margin come from the patched product's [`Pricing`].
 #[derive(Debug, AsChangeset)]
-#[diesel(table_name = products, check_for_backend(Pg))]
+#[diesel(table_name = products, check_for_backend(Pg), treat_none_as_null = true)]
 struct ProductChangeset {
-    sku: Option<String>,
-    name: Option<String>,
-    description: Option<Option<String>>,
-    category: Option<String>,
-    subcategory: Option<Option<String>>,
-    brand: Option<Option<String>>,
-    unit_cost: Option<BigDecimal>,
-    selling_price: Option<BigDecimal>,
-    profit_margin: Option<BigDecimal>,
-    weight: Option<Option<BigDecimal>>,
-    dimensions: Option<Option<serde_json::Value>>,
-    lifecycle_stage: Option<&'static str>,
-    launch_date: Option<Option<NaiveDate>>,
-    discontinue_date: Option<Option<NaiveDate>>,
-    supplier_info: Option<Option<serde_json::Value>>,
-    status: Option<&'static str>,
+    sku: String,
+    name: String,
+    description: Option<String>,
+    category: String,
+    subcategory: Option<String>,
+    brand: Option<String>,
+    unit_cost: BigDecimal,
+    selling_price: BigDecimal,
+    profit_margin: BigDecimal,
+    weight: Option<BigDecimal>,
+    dimensions: Option<serde_json::Value>,
+    lifecycle_stage: &'static str,
+    launch_date: Option<NaiveDate>,
+    discontinue_date: Option<NaiveDate>,
+    supplier_info: Option<serde_json::Value>,
+    status: &'static str,
     updated_by: Uuid,
 }
 
 impl ProductChangeset {
-    /// `next` is the current product with `patch` applied (its pricing derived).
-    fn from_patch(patch: &ProductPatch, next: &Product, actor: UserId) -> Self {
-        fn text<T: ToString>(v: &Option<Option<T>>) -> Option<Option<String>> {
-            v.as_ref().map(|v| v.as_ref().map(T::to_string))
+    fn from_entity(p: &Product, actor: UserId) -> Self {
+        fn text<T: ToString>(v: &Option<T>) -> Option<String> {
+            v.as_ref().map(T::to_string)
         }
         let object = |o: &aems_core::JsonObject| serde_json::Value::Object(o.clone());
-        let repriced = patch.unit_cost.is_some() || patch.selling_price.is_some();
-        let price =
-            |value: &aems_core::Numeric<10, 2>| repriced.then(|| value.as_decimal().clone());
         Self {
-            sku: patch.sku.as_ref().map(|v| v.to_string()),
-            name: patch.name.as_ref().map(|v| v.to_string()),
-            description: text(&patch.description),
-            category: patch.category.as_ref().map(|v| v.to_string()),
-            subcategory: text(&patch.subcategory),
-            brand: text(&patch.brand),
-            unit_cost: price(next.pricing.unit_cost()),
-            selling_price: price(next.pricing.selling_price()),
-            profit_margin: repriced.then(|| next.pricing.profit_margin().as_decimal().clone()),
-            weight: patch
-                .weight
-                .as_ref()
-                .map(|v| v.as_ref().map(|w| w.as_decimal().clone())),
-            dimensions: patch.dimensions.as_ref().map(|v| v.as_ref().map(object)),
-            lifecycle_stage: patch.lifecycle_stage.map(|s| s.as_str()),
-            launch_date: patch.launch_date,
-            discontinue_date: patch.discontinue_date,
-            supplier_info: patch.supplier_info.as_ref().map(|v| v.as_ref().map(object)),
-            status: patch.status.map(|s| s.as_str()),
+            sku: p.sku.to_string(),
+            name: p.name.to_string(),
+            description: text(&p.description),
+            category: p.category.to_string(),
+            subcategory: text(&p.subcategory),
+            brand: text(&p.brand),
+            unit_cost: p.pricing.unit_cost().as_decimal().clone(),
+            selling_price: p.pricing.selling_price().as_decimal().clone(),
+            profit_margin: p.pricing.profit_margin().as_decimal().clone(),
+            weight: p.weight.as_ref().map(|w| w.as_decimal().clone()),
+            dimensions: p.dimensions.as_ref().map(object),
+            lifecycle_stage: p.lifecycle_stage.as_str(),
+            launch_date: p.launch_date,
+            discontinue_date: p.discontinue_date,
+            supplier_info: p.supplier_info.as_ref().map(object),
+            status: p.status.as_str(),
             updated_by: actor.into_uuid(),
         }
     }
@@ -317,6 +316,50 @@ struct CheckedFilter {
     search: Option<String>,
 }
 
+/// A text literal of the search document, written into the statement (not
+/// bound, so the expression is the index's) as a typed fragment: unlike a
+/// `dsl::sql` literal, diesel may cache the statement that holds it.
+macro_rules! text_literal {
+    ($(#[$meta:meta])* $name:ident, $sql:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+        struct $name;
+
+        impl diesel::expression::Expression for $name {
+            type SqlType = Text;
+        }
+
+        impl<QS> diesel::expression::AppearsOnTable<QS> for $name {}
+
+        impl<QS> diesel::expression::SelectableExpression<QS> for $name {}
+
+        impl<GB> diesel::expression::ValidGrouping<GB> for $name {
+            type IsAggregate = diesel::expression::is_aggregate::Never;
+        }
+
+        impl diesel::query_builder::QueryFragment<Pg> for $name {
+            fn walk_ast<'b>(
+                &'b self,
+                mut out: diesel::query_builder::AstPass<'_, 'b, Pg>,
+            ) -> QueryResult<()> {
+                out.push_sql($sql);
+                Ok(())
+            }
+        }
+    };
+}
+
+text_literal!(
+    /// `' '`, between name and description.
+    Space,
+    "' '"
+);
+text_literal!(
+    /// `''`, for a missing description.
+    EmptyText,
+    "''"
+);
+
 type ProductQuery = products::BoxedQuery<
     'static,
     Pg,
@@ -341,16 +384,17 @@ fn list_query(filter: CheckedFilter, page: PageRequest) -> ProductQuery {
     if let Some(search) = filter.search {
         // Exactly the expression of idx_products_name_search, with literals
         // (not bound parameters) so the planner can match it to the index
-        // (where row-level security lets it: see `ProductFilter::search`).
+        // (where row-level security lets it: see `ProductFilter::search`),
+        // each a typed fragment so the statement is prepared once.
         let document = products::name
-            .concat(sql::<Text>("' '"))
-            .concat(sql::coalesce_text(products::description, sql::<Text>("''")));
+            .concat(Space)
+            .concat(sql::coalesce_text(products::description, EmptyText));
         query = query.filter(sql::matches(
             sql::to_tsvector(sql::english(), document),
             search.into_sql::<Text>(),
         ));
     }
-    keyset!(query, products::id, page)
+    keyset!(query, products::tenant_id, products::id, page)
 }
 
 /// The products of the context's tenant (`uow.products()`).
@@ -460,10 +504,7 @@ impl<'e, E: Executor> Products<'e, E> {
         let deleted = self
             .exec
             .run(ENTITY, move |conn| {
-                products::table
-                    .filter(products::sku.eq_any(skus))
-                    .filter(products::deleted_at.is_not_null())
-                    .select(products::id)
+                deleted_holder(skus)
                     .first::<Uuid>(&mut { conn })
                     .map(|r| r.optional())
                     .boxed()
@@ -499,7 +540,7 @@ impl<'e, E: Executor> Products<'e, E> {
             return Err(Error::Conflict { entity: ENTITY });
         }
         let next = current.patched(patch)?;
-        let changes = ProductChangeset::from_patch(patch, &next, self.exec.context().actor());
+        let changes = ProductChangeset::from_entity(&next, self.exec.context().actor());
         if let Some(sku) = &patch.sku
             && sku != &current.sku
         {
@@ -534,14 +575,16 @@ impl<'e, E: Executor> Products<'e, E> {
         let updated = self
             .exec
             .run(ENTITY, move |conn| {
-                diesel::update(
-                    products::table
-                        .find(id.into_uuid())
-                        .filter(products::updated_at.eq(expected_updated_at))
-                        .filter(products::deleted_at.is_null()),
+                sql::Cached(
+                    diesel::update(
+                        products::table
+                            .find(id.into_uuid())
+                            .filter(products::updated_at.eq(expected_updated_at))
+                            .filter(products::deleted_at.is_null()),
+                    )
+                    .set(changes)
+                    .returning(ProductRow::as_returning()),
                 )
-                .set(changes)
-                .returning(ProductRow::as_returning())
                 .get_result(&mut { conn })
                 .map(|r| r.optional())
                 .boxed()
@@ -560,16 +603,18 @@ impl<'e, E: Executor> Products<'e, E> {
         let row = self
             .exec
             .run(ENTITY, move |conn| {
-                diesel::update(
-                    products::table
-                        .find(id.into_uuid())
-                        .filter(products::deleted_at.is_null()),
+                sql::Cached(
+                    diesel::update(
+                        products::table
+                            .find(id.into_uuid())
+                            .filter(products::deleted_at.is_null()),
+                    )
+                    .set((
+                        products::deleted_at.eq(diesel::dsl::now),
+                        products::updated_by.eq(actor),
+                    ))
+                    .returning(ProductRow::as_returning()),
                 )
-                .set((
-                    products::deleted_at.eq(diesel::dsl::now),
-                    products::updated_by.eq(actor),
-                ))
-                .returning(ProductRow::as_returning())
                 .get_result(&mut { conn })
                 .map(|r| r.optional())
                 .boxed()
@@ -584,16 +629,18 @@ impl<'e, E: Executor> Products<'e, E> {
         let row = self
             .exec
             .run(ENTITY, move |conn| {
-                diesel::update(
-                    products::table
-                        .find(id.into_uuid())
-                        .filter(products::deleted_at.is_not_null()),
+                sql::Cached(
+                    diesel::update(
+                        products::table
+                            .find(id.into_uuid())
+                            .filter(products::deleted_at.is_not_null()),
+                    )
+                    .set((
+                        products::deleted_at.eq(None::<DateTime<Utc>>),
+                        products::updated_by.eq(actor),
+                    ))
+                    .returning(ProductRow::as_returning()),
                 )
-                .set((
-                    products::deleted_at.eq(None::<DateTime<Utc>>),
-                    products::updated_by.eq(actor),
-                ))
-                .returning(ProductRow::as_returning())
                 .get_result(&mut { conn })
                 .map(|r| r.optional())
                 .boxed()
@@ -611,13 +658,25 @@ impl<'e, E: Executor> Products<'e, E> {
                     .filter(products::deleted_at.is_not_null())
                     .select(ProductRow::as_select())
                     .into_boxed::<Pg>();
-                keyset!(query, products::id, page)
+                keyset!(query, products::tenant_id, products::id, page)
                     .load(&mut { conn })
                     .boxed()
             })
             .await?;
         Ok(page.into_page(entities(rows)?, |p| p.id.into_uuid()))
     }
+}
+
+/// The soft-deleted products holding one of `skus`. On PostgreSQL diesel
+/// renders `eq_any` of a list as `= ANY($1)`, the whole list one array
+/// parameter: one fixed text however many SKUs, so it is prepared once (see
+/// the unit test below).
+fn deleted_holder(skus: Vec<String>) -> products::BoxedQuery<'static, Pg, diesel::sql_types::Uuid> {
+    products::table
+        .filter(products::sku.eq_any(skus))
+        .filter(products::deleted_at.is_not_null())
+        .select(products::id)
+        .into_boxed()
 }
 
 fn insert_chunk(
@@ -723,5 +782,29 @@ mod tests {
             ),
             "{sql}"
         );
+    }
+
+    #[test]
+    fn a_search_holds_no_literal_diesel_declines_to_cache() {
+        use diesel::query_builder::QueryFragment;
+        let filter = ProductFilter::all().search("widget").checked().unwrap();
+        let query = list_query(filter, PageRequest::first(10));
+        assert!(QueryFragment::<Pg>::is_safe_to_cache_prepared(&query, &Pg).unwrap());
+    }
+
+    #[test]
+    fn the_holder_of_any_number_of_skus_is_one_statement_text() {
+        let text = |skus: &[&str]| {
+            let skus = skus.iter().map(|s| s.to_string()).collect();
+            diesel::debug_query::<Pg, _>(&deleted_holder(skus))
+                .to_string()
+                .split(" -- binds:")
+                .next()
+                .unwrap()
+                .to_owned()
+        };
+        let one = text(&["SKU-1"]);
+        assert!(one.contains("\"sku\" = ANY($1)"), "{one}");
+        assert_eq!(text(&["SKU-1", "SKU-2", "SKU-3"]), one);
     }
 }

@@ -734,3 +734,93 @@ async fn termination_records_date_and_reason_atomically_and_only_once() {
     ));
     assert_eq!(db.employees().get(employee.id).await.unwrap(), won);
 }
+
+/// The column names of the newest audit entry of employee `id`.
+async fn last_changed_columns(db: &mut aems_diesel::OneShot, id: EmployeeId) -> Vec<String> {
+    let page = db
+        .audit()
+        .history("employees", id.into_uuid(), 1)
+        .await
+        .unwrap();
+    let entry = page.items.first().expect("an audit entry");
+    assert_eq!(entry.action.as_str(), "update");
+    let mut columns: Vec<String> = entry
+        .new_values
+        .as_ref()
+        .expect("new values")
+        .keys()
+        .cloned()
+        .collect();
+    columns.sort();
+    columns
+}
+
+#[tokio::test]
+async fn an_update_writes_every_column_yet_keeps_the_salary_envelope_and_audits_only_what_changed()
+{
+    let t = TwoTenants::new().await;
+    let database = keyed(&t);
+    let mut db = database.one_shot(&t.ctx_a()).await.unwrap();
+    let mut input = new_employee("E-AUD");
+    input.salary = Some("85000.00".parse().unwrap());
+    input.performance_rating = Some("4.5".parse().unwrap());
+    let e = db.employees().create(input).await.unwrap();
+    let envelope = stored_salary(&t, e.id).await.expect("a salary");
+
+    // Not the salary: its envelope stays byte for byte, and the trail names
+    // only the column that changed (no resealed salary posing as a change).
+    let patch = EmployeePatch {
+        job_title: Some("Staff Engineer".parse().unwrap()),
+        ..Default::default()
+    };
+    let e = db
+        .employees()
+        .update(e.id, e.updated_at, &patch)
+        .await
+        .unwrap();
+    assert_eq!(stored_salary(&t, e.id).await, Some(envelope.clone()));
+    assert_eq!(last_changed_columns(&mut db, e.id).await, ["job_title"]);
+    assert_eq!(e.salary, Some("85000.00".parse().unwrap()));
+
+    // The salary: a new envelope that opens to the new figure.
+    let patch = EmployeePatch {
+        salary: Some(Some("90000.00".parse().unwrap())),
+        ..Default::default()
+    };
+    let e = db
+        .employees()
+        .update(e.id, e.updated_at, &patch)
+        .await
+        .unwrap();
+    let resealed = stored_salary(&t, e.id).await.expect("a salary");
+    assert_ne!(resealed, envelope);
+    let place = format!("hr.employees.salary:{}", e.id);
+    assert_eq!(
+        KeyRing::new(1, KEY)
+            .open(&resealed, place.as_bytes())
+            .unwrap(),
+        b"90000.00"
+    );
+    assert_eq!(last_changed_columns(&mut db, e.id).await, ["salary"]);
+
+    // Cleared: NULL, and the other columns untouched.
+    let patch = EmployeePatch {
+        salary: Some(None),
+        ..Default::default()
+    };
+    let cleared = db
+        .employees()
+        .update(e.id, e.updated_at, &patch)
+        .await
+        .unwrap();
+    assert_eq!(stored_salary(&t, e.id).await, None);
+    assert_eq!(cleared.salary, None);
+    assert_eq!(
+        Employee {
+            salary: None,
+            updated_at: cleared.updated_at,
+            ..e
+        },
+        cleared
+    );
+}

@@ -2,7 +2,10 @@
 
 mod employees;
 mod hr_metrics;
+mod plans;
 mod recruitment_pipeline;
+// Its `Tally` and pool also count the products' round trips.
+pub(crate) mod round_trips;
 
 use aems_core::CurrencyCode;
 use aems_core::hr::employees::{EmployeeStatus, EmploymentType, NewEmployee};

@@ -5,6 +5,7 @@ mod product_performance;
 // Named after its table like every other test file.
 #[allow(clippy::module_inception)]
 mod products;
+mod round_trips;
 
 use aems_core::products::products::{LifecycleStage, NewProduct, ProductStatus};
 use chrono::NaiveDate;

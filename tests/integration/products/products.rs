@@ -643,3 +643,62 @@ async fn a_sku_held_by_a_soft_deleted_product_collides_with_deleted_and_the_work
         .collect();
     assert_eq!(skus, ["SKU-1", "SKU-LIVE", "SKU-AFTER"]);
 }
+
+/// The columns the newest audit entry of product `id` records as changed.
+async fn last_changed_columns(db: &mut aems_diesel::OneShot, id: ProductId) -> Vec<String> {
+    let page = db
+        .audit()
+        .history("products", id.into_uuid(), 1)
+        .await
+        .unwrap();
+    let entry = page.items.first().expect("an audit entry");
+    assert_eq!(entry.action.as_str(), "update");
+    let mut columns: Vec<String> = entry
+        .new_values
+        .as_ref()
+        .expect("new values")
+        .keys()
+        .cloned()
+        .collect();
+    columns.sort();
+    columns
+}
+
+#[tokio::test]
+async fn an_update_writes_every_column_yet_the_trail_names_only_what_changed() {
+    let t = TwoTenants::new().await;
+    let mut db = t.database.one_shot(&t.ctx_a()).await.unwrap();
+    let mut input = new_product("SKU-AUD", "Audited drill");
+    input.description = Some("Brushless".parse().unwrap());
+    input.weight = Some("1.25".parse().unwrap());
+    let p = db.products().create(input).await.unwrap();
+
+    let patch = ProductPatch {
+        brand: Some(Some("Acme".parse().unwrap())),
+        ..Default::default()
+    };
+    let p = db
+        .products()
+        .update(p.id, p.updated_at, &patch)
+        .await
+        .unwrap();
+    assert_eq!(last_changed_columns(&mut db, p.id).await, ["brand"]);
+
+    // A new price rewrites the margin with it, and nothing else.
+    let patch = ProductPatch {
+        selling_price: Some("100.00".parse().unwrap()),
+        ..Default::default()
+    };
+    let repriced = db
+        .products()
+        .update(p.id, p.updated_at, &patch)
+        .await
+        .unwrap();
+    assert_eq!(
+        last_changed_columns(&mut db, p.id).await,
+        ["profit_margin", "selling_price"]
+    );
+    assert_eq!(repriced.description, p.description);
+    assert_eq!(repriced.weight, p.weight);
+    assert_eq!(repriced.brand, p.brand);
+}
