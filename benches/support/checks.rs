@@ -131,8 +131,18 @@ pub async fn stock(env: &Env, outcome: &super::stock::StockOutcome, out: &mut Ve
     use std::sync::atomic::Ordering;
     let admin = env.admin_client().await;
     for (side, table, row, granted) in [
-        ("library", "products.inventory_levels", outcome.library_row, outcome.library_granted.load(Ordering::Relaxed)),
-        ("raw", "bench.inventory_levels", outcome.raw_row, outcome.raw_granted.load(Ordering::Relaxed)),
+        (
+            "library",
+            "products.inventory_levels",
+            outcome.library_row,
+            outcome.library_granted.load(Ordering::Relaxed),
+        ),
+        (
+            "raw",
+            "bench.inventory_levels",
+            outcome.raw_row,
+            outcome.raw_granted.load(Ordering::Relaxed),
+        ),
     ] {
         let r = admin
             .query_one(
@@ -142,12 +152,17 @@ pub async fn stock(env: &Env, outcome: &super::stock::StockOutcome, out: &mut Ve
             .await
             .unwrap();
         let (current, reserved, available): (i32, i32, i32) = (r.get(0), r.get(1), r.get(2));
-        let fine = available >= 0 && reserved >= 0 && available == current - reserved && reserved as u64 == granted;
+        let fine = available >= 0
+            && reserved >= 0
+            && available == current - reserved
+            && reserved as u64 == granted;
         check(
             out,
             format!("stock reserved by 8 concurrent tasks ({side}): no oversell, counts add up"),
             fine,
-            format!("current {current}, reserved {reserved}, available {available}, granted {granted}"),
+            format!(
+                "current {current}, reserved {reserved}, available {available}, granted {granted}"
+            ),
         );
     }
 }

@@ -347,6 +347,82 @@ impl<'e, E: Executor> Employees<'e, E> {
         rows.into_iter().map(|r| r.into_entity(keys)).collect()
     }
 
+    /// Decodes rows read for the caller (`get`, `find`, `list`). Reading a
+    /// decrypted salary is an audited event (`salary_read`, one per employee,
+    /// no amount in the record), written in the executor's transaction before
+    /// the salaries are handed out: if it cannot be recorded, the read fails.
+    /// (Writes return what the caller wrote or changed, and are audited as
+    /// writes.)
+    async fn disclose(&mut self, rows: Vec<EmployeeRow>) -> Result<Vec<Employee>> {
+        let read: Vec<Uuid> = rows
+            .iter()
+            .filter(|r| r.salary.is_some())
+            .map(|r| r.id)
+            .collect();
+        let entities = self.entities(rows)?;
+        if !read.is_empty() {
+            self.record_salary_reads(read).await?;
+        }
+        Ok(entities)
+    }
+
+    /// One `salary_read` audit row per employee in `ids` that has a salary,
+    /// written by one INSERT ... SELECT whose text never varies (the ids are
+    /// one array parameter): prepared once per connection.
+    async fn record_salary_reads(&mut self, ids: Vec<Uuid>) -> Result<()> {
+        use crate::schema::risk::audit_logs;
+        use diesel::sql_types::{Inet, Nullable, Text};
+
+        diesel::define_sql_function! {
+            /// `public.uuid_generate_v7()`.
+            #[sql_name = "public.uuid_generate_v7"]
+            fn uuid_generate_v7() -> diesel::sql_types::Uuid;
+        }
+
+        let ctx = self.exec.context();
+        let actor = Some(ctx.actor().into_uuid());
+        let ip = ctx.ip().map(ipnet::IpNet::from);
+        let agent = ctx.user_agent().map(str::to_owned);
+        let session = ctx.session_id().map(|s| s.into_uuid());
+        self.exec
+            .run("audit_logs", move |conn| {
+                diesel::insert_into(audit_logs::table)
+                    .values(
+                        employees::table
+                            .filter(employees::id.eq_any(ids))
+                            .filter(employees::salary.is_not_null())
+                            .select((
+                                uuid_generate_v7(),
+                                employees::tenant_id.nullable(),
+                                actor.into_sql::<Nullable<diesel::sql_types::Uuid>>(),
+                                "salary_read".into_sql::<Text>(),
+                                ENTITY.into_sql::<Text>(),
+                                employees::id.nullable(),
+                                ip.into_sql::<Nullable<Inet>>(),
+                                agent.into_sql::<Nullable<Text>>(),
+                                session.into_sql::<Nullable<diesel::sql_types::Uuid>>(),
+                                "info".into_sql::<Text>(),
+                            )),
+                    )
+                    .into_columns((
+                        audit_logs::id,
+                        audit_logs::tenant_id,
+                        audit_logs::user_id,
+                        audit_logs::action,
+                        audit_logs::entity_type,
+                        audit_logs::entity_id,
+                        audit_logs::ip_address,
+                        audit_logs::user_agent,
+                        audit_logs::session_id,
+                        audit_logs::severity,
+                    ))
+                    .execute(&mut { conn })
+                    .boxed()
+            })
+            .await?;
+        Ok(())
+    }
+
     fn new_row(&self, new: NewEmployee) -> Result<NewEmployeeRow> {
         let keys = self.keys_if(new.salary.is_some())?;
         let ctx = self.exec.context();
@@ -367,8 +443,10 @@ impl<'e, E: Executor> Employees<'e, E> {
 
     /// The live employee `id`, if there is one.
     pub async fn find(&mut self, id: EmployeeId) -> Result<Option<Employee>> {
-        let row = self.find_row(id).await?;
-        row.map(|r| self.entity(r)).transpose()
+        match self.find_row(id).await? {
+            Some(row) => Ok(self.disclose(vec![row]).await?.pop()),
+            None => Ok(None),
+        }
     }
 
     /// The stored row of the live employee `id` (its salary still sealed).
@@ -419,7 +497,7 @@ impl<'e, E: Executor> Employees<'e, E> {
                     .boxed()
             })
             .await?;
-        Ok(page.into_page(self.entities(rows)?, |e| e.id.into_uuid()))
+        Ok(page.into_page(self.disclose(rows).await?, |e| e.id.into_uuid()))
     }
 
     /// Creates an employee for the context's tenant, recorded as created by its
@@ -632,7 +710,7 @@ impl<'e, E: Executor> Employees<'e, E> {
                     .boxed()
             })
             .await?;
-        Ok(page.into_page(self.entities(rows)?, |e| e.id.into_uuid()))
+        Ok(page.into_page(self.disclose(rows).await?, |e| e.id.into_uuid()))
     }
 }
 

@@ -824,3 +824,47 @@ async fn an_update_writes_every_column_yet_keeps_the_salary_envelope_and_audits_
         cleared
     );
 }
+
+#[tokio::test]
+async fn reading_a_decrypted_salary_is_recorded_and_a_read_without_salaries_is_not() {
+    use aems_diesel::audit::AuditFilter;
+    let t = TwoTenants::new().await;
+    let database = keyed(&t);
+    let mut db = database.one_shot(&t.ctx_a()).await.unwrap();
+    let mut input = new_employee("E-PAID");
+    input.salary = Some("91000".parse().unwrap());
+    let paid = db.employees().create(input).await.unwrap();
+    let unpaid = db.employees().create(new_employee("E-NONE")).await.unwrap();
+
+    async fn reads(db: &mut aems_diesel::OneShot) -> Vec<aems_core::risk::audit_logs::AuditLog> {
+        let filter = AuditFilter::all().action("salary_read");
+        db.audit().list(&filter, None, 100).await.unwrap().items
+    }
+    assert!(reads(&mut db).await.is_empty(), "creating is not reading");
+
+    let got = db.employees().get(paid.id).await.unwrap();
+    assert!(got.salary.is_some());
+    db.employees().get(unpaid.id).await.unwrap();
+    let recorded = reads(&mut db).await;
+    assert_eq!(recorded.len(), 1, "one salary read, one record");
+    let event = &recorded[0];
+    assert_eq!(event.entity_id, Some(paid.id.into_uuid()));
+    assert_eq!(event.user_id.map(|u| u.into_uuid()), Some(t.a.user));
+    assert!(
+        event.new_values.is_none() && event.old_values.is_none(),
+        "no amount in the record"
+    );
+
+    db.employees()
+        .list(
+            &aems_diesel::hr::EmployeeFilter::default(),
+            PageRequest::first(100),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        reads(&mut db).await.len(),
+        2,
+        "a page with one salary adds one record"
+    );
+}
