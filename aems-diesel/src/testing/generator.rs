@@ -2051,13 +2051,11 @@ impl<'a> TenantRun<'a> {
                 .map(|e| minor_units(e.amount.as_decimal()))
                 .sum();
             let (planned, actual, status) = if *fiscal == year {
-                // Planned from the run rate so far, with headroom (or not).
+                // Planned from the run rate so far, with headroom (or not),
+                // and never below what a department line is worth budgeting.
                 let run_rate = spent * year_days / elapsed_days;
-                let planned = if run_rate > 0 {
-                    run_rate * rng.range(85, 130) / 100
-                } else {
-                    rng.range(1_000_000, 10_000_000)
-                };
+                let floor = rng.range(500_000, 2_500_000);
+                let planned = (run_rate * rng.range(85, 130) / 100).max(floor);
                 current.push(i);
                 (planned, 0, BudgetStatus::Active)
             } else {
