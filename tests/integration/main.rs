@@ -14,6 +14,7 @@ mod analytics;
 mod audit;
 mod auth;
 mod finance;
+mod generator;
 mod hr;
 mod products;
 mod risk;

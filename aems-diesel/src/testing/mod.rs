@@ -32,6 +32,7 @@
 //! ```
 
 mod container;
+pub mod generator;
 mod local;
 mod round_trips;
 mod watchdog;
