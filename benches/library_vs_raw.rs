@@ -59,6 +59,7 @@ fn main() {
         .block_on(support::checks::run(&env, &mut checks));
     runtime.block_on(support::checks::stock(&env, &stock, &mut checks));
     let sizes = runtime.block_on(support::depth::uuid_index_sizes(&env));
+    let notes = runtime.block_on(support::checks::page_plans(&env));
 
     let ratios = vec![
         Ratio::new(
@@ -80,6 +81,12 @@ fn main() {
             1.3,
         ),
         Ratio::new(
+            "… the same page ÷ a baseline planned like the library's (tenant index)",
+            "page50/library_one_shot",
+            "page50/raw_same_plan",
+            1.3,
+        ),
+        Ratio::new(
             "naive awaited 50-row page (÷ raw)",
             "page50/naive_awaited",
             "page50/raw",
@@ -89,6 +96,12 @@ fn main() {
             "in a transaction: read through RLS ÷ literal tenant filter",
             "in_transaction/rls",
             "in_transaction/literal_filter",
+            1.2,
+        ),
+        Ratio::new(
+            "… RLS ÷ literal tenant filter planned like it (tenant index)",
+            "in_transaction/rls",
+            "in_transaction/literal_filter_same_plan",
             1.2,
         ),
         Ratio::new(
@@ -121,6 +134,14 @@ fn main() {
             "bulk_1000/library_create_many",
             f64::NAN,
         ),
+        // Throughput is the inverse of the time for the same work: raw time ÷
+        // library time is library throughput ÷ raw throughput.
+        Ratio::new(
+            "stock reservation by 8 tasks: library throughput ÷ raw (want ≥ 0.5)",
+            "stock_reserve_8_tasks/raw_conditional_update",
+            "stock_reserve_8_tasks/library_one_shot_reserve",
+            f64::NAN,
+        ),
         Ratio::new(
             "keyset page at 90% depth ÷ first page",
             "keyset/deep_90pct",
@@ -128,7 +149,7 @@ fn main() {
             1.5,
         ),
     ];
-    let report = support::report::write(&env, &ratios, &sizes, &checks);
+    let report = support::report::write(&env, &ratios, &sizes, &checks, &notes);
     println!("\n{report}");
     drop(env);
     if checks.iter().any(|c| !c.passed) {

@@ -126,6 +126,106 @@ async fn plans(env: &Env, out: &mut Vec<Check>) {
     );
 }
 
+/// The indexes (and sorts) a plan uses, in plan order: `idx_a → Sort`.
+fn plan_shape(plan: &[String]) -> String {
+    let mut shape = Vec::new();
+    for line in plan {
+        let line = line.trim().trim_start_matches("->").trim();
+        if let Some(at) = line.find(" using ") {
+            let index = line[at + 7..].split_whitespace().next().unwrap_or_default();
+            shape.push(index.to_owned());
+        } else if line.starts_with("Sort ") || line.starts_with("Seq Scan") {
+            shape.push(line.split("  (").next().unwrap_or_default().to_owned());
+        }
+    }
+    shape.join(" → ")
+}
+
+/// Which plan each side of the 50-row page runs with, for the report: the
+/// timings of the two sides compare like with like only when the shapes do.
+/// The RLS side inside the library's transaction; the baseline's prepared
+/// statement both as a custom plan (its first executions) and as the generic
+/// plan PostgreSQL may switch to after five.
+pub async fn page_plans(env: &Env) -> Vec<String> {
+    // The library's side as application_user inside a transaction with the
+    // context; the baseline's as the login role, which owns `bench` access.
+    let library = env.raw_client().await;
+    library.batch_execute("BEGIN").await.unwrap();
+    library
+        .execute(
+            super::reads::SET_CONTEXT,
+            &[&env.tenant.to_string(), &env.user.to_string()],
+        )
+        .await
+        .unwrap();
+    library
+        .batch_execute(&format!(
+            "PREPARE library_page(text) AS {}",
+            super::reads::page_sql_rls()
+        ))
+        .await
+        .unwrap();
+    let baseline = env.raw_client().await;
+    baseline.batch_execute("BEGIN").await.unwrap();
+    baseline
+        .batch_execute(&format!(
+            "PREPARE baseline_page(uuid, text) AS {}",
+            super::reads::page_sql_raw()
+        ))
+        .await
+        .unwrap();
+    baseline
+        .batch_execute(&format!(
+            "PREPARE baseline_same_plan(uuid, text) AS {}",
+            super::reads::page_sql_raw_same_plan()
+        ))
+        .await
+        .unwrap();
+    let mut notes = Vec::new();
+    for mode in ["force_custom_plan", "force_generic_plan"] {
+        for (side, client, sql) in [
+            (
+                "library (RLS)",
+                &library,
+                "EXPLAIN EXECUTE library_page('smb')".to_owned(),
+            ),
+            (
+                "baseline (literal tenant)",
+                &baseline,
+                format!("EXPLAIN EXECUTE baseline_page('{}', 'smb')", env.tenant),
+            ),
+            (
+                "baseline planned like the library",
+                &baseline,
+                format!(
+                    "EXPLAIN EXECUTE baseline_same_plan('{}', 'smb')",
+                    env.tenant
+                ),
+            ),
+        ] {
+            client
+                .batch_execute(&format!("SET LOCAL plan_cache_mode = {mode}"))
+                .await
+                .unwrap();
+            let plan: Vec<String> = client
+                .query(&sql, &[])
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            notes.push(format!(
+                "50-row page, {side}, {}: {}",
+                mode.trim_start_matches("force_").replace('_', " "),
+                plan_shape(&plan)
+            ));
+        }
+    }
+    library.batch_execute("ROLLBACK").await.unwrap();
+    baseline.batch_execute("ROLLBACK").await.unwrap();
+    notes
+}
+
 /// No oversell, and the counters add up, on both sides of the stock benchmark.
 pub async fn stock(env: &Env, outcome: &super::stock::StockOutcome, out: &mut Vec<Check>) {
     use std::sync::atomic::Ordering;

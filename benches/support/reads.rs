@@ -36,6 +36,19 @@ pub fn page_sql_raw() -> String {
     )
 }
 
+/// The baseline's page written so that PostgreSQL plans it as it plans the
+/// library's: `tenant_id = ANY(ARRAY[$1])` instead of `tenant_id = $1`. With
+/// the equality, the planner may drop `tenant_id` from the ORDER BY and walk
+/// the primary key across every tenant's rows; with `ANY` (as in the RLS
+/// policy) it keeps the tenant-leading index. Same rows, same order.
+pub fn page_sql_raw_same_plan() -> String {
+    format!(
+        "SELECT {} FROM bench.customers WHERE tenant_id = ANY (ARRAY[$1::uuid]) AND customer_segment = $2 \
+         AND deleted_at IS NULL ORDER BY tenant_id, id LIMIT 51",
+        raw_select_list()
+    )
+}
+
 pub fn bench(c: &mut Criterion, rt: &Runtime, env: &Env) {
     let next = AtomicUsize::new(0);
     let (raw, naive) = rt.block_on(async { (env.raw_client().await, env.raw_client().await) });
@@ -68,6 +81,7 @@ pub fn bench(c: &mut Criterion, rt: &Runtime, env: &Env) {
         (get, page)
     });
     let page_raw = rt.block_on(raw.prepare(&page_sql_raw())).unwrap();
+    let page_raw_same_plan = rt.block_on(raw.prepare(&page_sql_raw_same_plan())).unwrap();
 
     let mut group = c.benchmark_group("get");
     group.bench_function("raw", |b| {
@@ -161,6 +175,18 @@ pub fn bench(c: &mut Criterion, rt: &Runtime, env: &Env) {
                 .collect::<Vec<_>>()
         })
     });
+    group.bench_function("raw_same_plan", |b| {
+        b.to_async(rt).iter(|| async {
+            let rows = raw
+                .query(&page_raw_same_plan, &[&tenant, &segment])
+                .await
+                .unwrap();
+            rows.iter()
+                .take(50)
+                .map(RawCustomer::from_row)
+                .collect::<Vec<_>>()
+        })
+    });
     let filter = CustomerFilter::all().segment(CustomerSegment::Smb);
     group.bench_function("library_one_shot", |b| {
         b.to_async(rt).iter(|| async {
@@ -200,11 +226,26 @@ pub fn bench(c: &mut Criterion, rt: &Runtime, env: &Env) {
     });
     let page_in_rls = rt.block_on(in_rls.prepare(&page_sql_rls())).unwrap();
     let page_in_raw = rt.block_on(in_raw.prepare(&page_sql_raw())).unwrap();
+    let page_in_raw_same_plan = rt
+        .block_on(in_raw.prepare(&page_sql_raw_same_plan()))
+        .unwrap();
     let mut group = c.benchmark_group("in_transaction");
     group.bench_function("literal_filter", |b| {
         b.to_async(rt).iter(|| async {
             let rows = in_raw
                 .query(&page_in_raw, &[&tenant, &segment])
+                .await
+                .unwrap();
+            rows.iter()
+                .take(50)
+                .map(RawCustomer::from_row)
+                .collect::<Vec<_>>()
+        })
+    });
+    group.bench_function("literal_filter_same_plan", |b| {
+        b.to_async(rt).iter(|| async {
+            let rows = in_raw
+                .query(&page_in_raw_same_plan, &[&tenant, &segment])
                 .await
                 .unwrap();
             rows.iter()

@@ -29,7 +29,13 @@ fn human(ns: f64) -> String {
     }
 }
 
-pub fn write(env: &Env, ratios: &[Ratio], sizes: &(usize, i64, i64), checks: &[Check]) -> String {
+pub fn write(
+    env: &Env,
+    ratios: &[Ratio],
+    sizes: &(usize, i64, i64),
+    checks: &[Check],
+    notes: &[String],
+) -> String {
     let mut md = String::new();
     let _ = writeln!(
         md,
@@ -100,6 +106,12 @@ pub fn write(env: &Env, ratios: &[Ratio], sizes: &(usize, i64, i64), checks: &[C
             if c.passed { "pass" } else { "FAIL" },
             c.detail
         );
+    }
+    if !notes.is_empty() {
+        let _ = writeln!(md, "\nPlans observed (reported, not checked):\n");
+        for note in notes {
+            let _ = writeln!(md, "- {note}");
+        }
     }
     let dir = criterion_dir()
         .parent()
