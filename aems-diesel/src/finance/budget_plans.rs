@@ -12,7 +12,9 @@ use aems_core::finance::budget_plans::{
     BudgetAmounts, BudgetPlan, BudgetPlanPatch, BudgetStatus, NewBudgetPlan,
 };
 use aems_core::finance::expense_transactions::ApprovalStatus;
-use aems_core::{BudgetPlanId, DomainError, Input, Money, TenantId, TransitionError, UserId};
+use aems_core::{
+    BudgetPlanId, DomainError, ErrorCode, Input, Money, TenantId, TransitionError, UserId,
+};
 use bigdecimal::BigDecimal;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::Pg;
@@ -470,9 +472,11 @@ impl<'e, E: Transactional> BudgetPlans<'e, E> {
     /// budget's tenant whose `department` and `category` equal the budget's
     /// and whose `transaction_date` lies in `period_start ..= period_end`
     /// (pending, rejected and cancelled expenses do not count; an expense
-    /// without a department matches no budget). Amounts are summed as
-    /// recorded: expenses carry a currency and budgets none, so a tenant that
-    /// books expenses in several currencies must convert them first.
+    /// without a department matches no budget). Expenses carry a currency and
+    /// budgets none: when the expenses a budget covers are in more than one
+    /// currency, their sum would mean nothing, so [`Error::Validation`]
+    /// (`actual_amount`, [`Inconsistent`](aems_core::ErrorCode::Inconsistent))
+    /// is returned and nothing is written — convert them to one first.
     ///
     /// The budget row is locked (`FOR UPDATE`) for the rest of the unit of
     /// work, so concurrent recomputations of one budget queue up. The variance
@@ -495,7 +499,7 @@ impl<'e, E: Transactional> BudgetPlans<'e, E> {
         let category = budget.category.as_str().to_owned();
         let (start, end) = (budget.period_start, budget.period_end);
         let approved = ApprovalStatus::Approved.as_str();
-        let sum: Option<BigDecimal> = self
+        let (sum, currencies): (Option<BigDecimal>, i64) = self
             .exec
             .run("expense_transactions", move |conn| {
                 use expense_transactions as e;
@@ -505,11 +509,26 @@ impl<'e, E: Transactional> BudgetPlans<'e, E> {
                     .filter(e::department.eq(department))
                     .filter(e::category.eq(category))
                     .filter(e::transaction_date.between(start, end))
-                    .select(diesel::dsl::sum(e::amount))
+                    .select((
+                        diesel::dsl::sum(e::amount),
+                        diesel::dsl::count_distinct(e::currency),
+                    ))
                     .get_result(&mut { conn })
                     .boxed()
             })
             .await?;
+        if currencies > 1 {
+            // Adding amounts in different currencies gives a number that
+            // means nothing: refuse rather than store it.
+            return Err(Error::Validation(DomainError::field(
+                "actual_amount",
+                ErrorCode::Inconsistent,
+                format!(
+                    "the approved expenses this budget covers are in {currencies} currencies; \
+                     convert them to one before recomputing"
+                ),
+            )));
+        }
         let actual = Money::new(sum.unwrap_or_default())
             .map_err(|e| DomainError::from_value("actual_amount", e))?;
         let amounts = budget.record_actual(actual)?;

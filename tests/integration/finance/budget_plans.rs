@@ -534,6 +534,60 @@ async fn recompute_actuals_sums_only_the_approved_expenses_the_budget_covers() {
 }
 
 #[tokio::test]
+async fn recompute_actuals_refuses_to_add_up_expenses_in_different_currencies() {
+    let t = TwoTenants::new().await;
+    let manager = another_user_of_a(&t, "manager").await;
+    let plan = create(&t, budget("Q1 travel", 2024, "Sales", "1000.00")).await;
+    let travel = |amount, category| Spend {
+        date: day(2024, 2, 1),
+        amount,
+        department: Some("Sales"),
+        category,
+    };
+    spend(&t, &manager, &[(travel("100.00", "Travel"), "approve")]).await;
+    // Approved expenses in euros: the first outside the budget's category.
+    let euros = |category| {
+        let mut input = travel("50.00", category).input();
+        input.currency = "EUR".parse().unwrap();
+        input
+    };
+    let approve_in_euros = async |category| {
+        let mut uow = t.database.unit_of_work(&t.ctx_a()).await.unwrap();
+        let expense = uow
+            .expense_transactions()
+            .create(euros(category))
+            .await
+            .unwrap();
+        uow.commit().await.unwrap();
+        let mut uow = t.database.unit_of_work(&manager).await.unwrap();
+        uow.expense_transactions()
+            .approve(expense.id)
+            .await
+            .unwrap();
+        uow.commit().await.unwrap();
+    };
+    approve_in_euros("Meals").await;
+    let recomputed = recompute(&t, plan.id).await.unwrap();
+    assert_eq!(
+        shown(&recomputed),
+        ["1000.00", "100.00", "-900.00", "-90.00"].map(String::from)
+    );
+
+    // Now one the budget covers: 100 USD + 50 EUR is not 150 of anything.
+    approve_in_euros("Travel").await;
+    match recompute(&t, plan.id).await {
+        Err(Error::Validation(e)) => {
+            assert!(e.has("actual_amount", ErrorCode::Inconsistent), "{e}");
+            assert!(e.to_string().contains("2 currencies"), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(stored_amounts(&t, plan.id).await, shown(&recomputed));
+    let mut db = t.database.one_shot(&t.ctx_a()).await.unwrap();
+    assert_eq!(db.budget_plans().get(plan.id).await.unwrap(), recomputed);
+}
+
+#[tokio::test]
 async fn recompute_actuals_refuses_a_value_that_does_not_fit_and_writes_nothing() {
     let t = TwoTenants::new().await;
     let manager = another_user_of_a(&t, "manager").await;
