@@ -511,7 +511,7 @@ impl<'e, E: Transactional> BudgetPlans<'e, E> {
                     .filter(e::transaction_date.between(start, end))
                     .select((
                         diesel::dsl::sum(e::amount),
-                        diesel::dsl::count_distinct(e::currency),
+                        diesel::dsl::count(e::currency).aggregate_distinct(),
                     ))
                     .get_result(&mut { conn })
                     .boxed()
