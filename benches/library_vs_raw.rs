@@ -123,6 +123,30 @@ fn main() {
             1.8,
         ),
         Ratio::new(
+            "… insert ÷ raw with the same audit trigger (the library's own share)",
+            "insert/library_one_shot",
+            "insert/raw_audited",
+            f64::NAN,
+        ),
+        Ratio::new(
+            "… update ÷ raw with the same audit trigger",
+            "update/library_one_shot",
+            "update/raw_audited",
+            f64::NAN,
+        ),
+        Ratio::new(
+            "… soft delete ÷ raw with the same audit trigger",
+            "soft_delete/library_one_shot",
+            "soft_delete/raw_audited",
+            f64::NAN,
+        ),
+        Ratio::new(
+            "… raw with the audit trigger ÷ raw without (the audit trail's share), update",
+            "update/raw_audited",
+            "update/raw",
+            f64::NAN,
+        ),
+        Ratio::new(
             "create_many 1,000 rows (library ÷ raw multi-row INSERT)",
             "bulk_1000/library_create_many",
             "bulk_1000/raw_multi_row",

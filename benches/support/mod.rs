@@ -222,6 +222,29 @@ impl Env {
                      FOR EACH ROW EXECUTE FUNCTION public.update_updated_at_column();
                  GRANT USAGE ON SCHEMA bench TO {role};
                  GRANT SELECT, INSERT, UPDATE, DELETE ON bench.customers TO {role};
+                 -- The baseline with the audit trail: the first tenant's rows again,
+                 -- with the library's audit triggers and nothing else of it (no RLS).
+                 -- Written by hand in autocommit, it shows how much of an audited
+                 -- write is the audit trail and how much the library.
+                 CREATE TABLE bench.customers_audited (LIKE sales.customers INCLUDING ALL);
+                 INSERT INTO bench.customers_audited
+                     SELECT c.* FROM sales.customers c JOIN bench.seeded s ON s.tenant = c.tenant_id
+                     WHERE s.g = 1;
+                 ALTER TABLE bench.customers_audited
+                     ADD FOREIGN KEY (tenant_id) REFERENCES auth.tenants (id) ON DELETE CASCADE,
+                     ADD FOREIGN KEY (tenant_id, created_by) REFERENCES auth.users (tenant_id, id),
+                     ADD FOREIGN KEY (tenant_id, updated_by) REFERENCES auth.users (tenant_id, id);
+                 CREATE TRIGGER trg_bench_customers_audited_updated_at BEFORE UPDATE ON bench.customers_audited
+                     FOR EACH ROW EXECUTE FUNCTION public.update_updated_at_column();
+                 CREATE TRIGGER trg_bench_customers_audited_insert AFTER INSERT ON bench.customers_audited
+                     REFERENCING NEW TABLE AS new_rows
+                     FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_insert();
+                 CREATE TRIGGER trg_bench_customers_audited_update AFTER UPDATE ON bench.customers_audited
+                     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+                     FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_update();
+                 GRANT USAGE ON SCHEMA bench TO application_user;
+                 GRANT SELECT, INSERT, UPDATE ON bench.customers_audited TO application_user;
+                 ANALYZE bench.customers_audited;
                  ANALYZE sales.customers;
                  ANALYZE bench.customers;",
                 role = test_db.app_role(),
@@ -296,6 +319,23 @@ impl Env {
     /// A raw client as the application's login role (for the baseline).
     pub async fn raw_client(&self) -> Client {
         connect(&self.test_db.app_url()).await
+    }
+
+    /// A raw client for `bench.customers_audited`: the application role and
+    /// the tenant's context set for the whole session, so that every
+    /// autocommit statement is audited as the library's writes are.
+    pub async fn raw_audited_client(&self) -> Client {
+        let client = self.raw_client().await;
+        client
+            .execute(
+                "SELECT set_config('role', 'application_user', false), \
+                 set_config('app.current_tenant_id', $1, false), \
+                 set_config('app.current_user_id', $2, false)",
+                &[&self.tenant.to_string(), &self.user.to_string()],
+            )
+            .await
+            .expect("session context");
+        client
     }
 
     /// A raw client as the administrator.
