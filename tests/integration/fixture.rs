@@ -17,28 +17,7 @@ pub struct Seeded {
 
 /// Every table that holds rows of one tenant, schema-qualified; the last three
 /// of auth's have no tenant_id and are isolated through their user.
-pub const TENANT_TABLES: [&str; 20] = [
-    "auth.tenants",
-    "auth.users",
-    "auth.user_sessions",
-    "auth.user_mfa",
-    "auth.oauth_connections",
-    "sales.sales_metrics",
-    "sales.customers",
-    "sales.sales_pipeline",
-    "finance.finance_metrics",
-    "finance.budget_plans",
-    "finance.expense_transactions",
-    "hr.hr_metrics",
-    "hr.employees",
-    "hr.recruitment_pipeline",
-    "products.products",
-    "products.inventory_levels",
-    "products.product_performance",
-    "risk.risk_assessments",
-    "risk.compliance_records",
-    "risk.audit_logs",
-];
+pub const TENANT_TABLES: [&str; 20] = aems_diesel::testing::generator::TABLES;
 
 /// The tables without a tenant_id column.
 pub const USER_SCOPED_TABLES: [&str; 3] = [
