@@ -1,6 +1,6 @@
 //! Small helpers shared by the integration tests.
 
-use aems_diesel::testing::TestDatabase;
+use aems_diesel::testing::{RoundTripProxy, TestDatabase};
 use tokio_postgres::{Client, NoTls};
 
 /// A fresh, migrated database; a harness failure fails the test loudly.
@@ -96,4 +96,52 @@ pub async fn admin_write(
     let n = client.execute(sql, params).await?;
     client.batch_execute("COMMIT").await?;
     Ok(n)
+}
+
+/// Round trips of a test's operations, counted through a [`RoundTripProxy`]
+/// and checked together so that one run shows every count.
+pub struct Tally<'p> {
+    proxy: &'p RoundTripProxy,
+    counted: Vec<(&'static str, u64)>,
+    expected: Vec<(&'static str, u64)>,
+}
+
+impl<'p> Tally<'p> {
+    pub fn new(proxy: &'p RoundTripProxy) -> Self {
+        Self {
+            proxy,
+            counted: Vec::new(),
+            expected: Vec::new(),
+        }
+    }
+
+    /// Starts counting an operation.
+    pub fn start(&self) {
+        self.proxy.reset();
+    }
+
+    /// Records the round trips since [`start`](Self::start) for `what`,
+    /// which should have cost `expected`.
+    pub fn expect(&mut self, what: &'static str, expected: u64) {
+        self.counted.push((what, self.proxy.round_trips()));
+        self.expected.push((what, expected));
+    }
+
+    /// Every operation cost what it should (all listed when one did not).
+    pub fn check(self) {
+        assert_eq!(
+            self.counted, self.expected,
+            "round trips (counted, expected)"
+        );
+    }
+}
+
+/// A one-connection pool through a new proxy in front of `t`'s server.
+pub async fn counted(t: &TwoTenants) -> (RoundTripProxy, aems_diesel::Database) {
+    let proxy = RoundTripProxy::start(&t.db).await.unwrap();
+    let db = aems_diesel::Database::new(
+        aems_diesel::DatabaseConfig::new(proxy.app_url()).max_connections(1),
+    )
+    .unwrap();
+    (proxy, db)
 }

@@ -13,56 +13,14 @@ use aems_core::finance::finance_metrics::{FinanceMetricPatch, NewFinanceMetric};
 use aems_core::{CurrencyCode, ExpenseTransactionId, PeriodType, UserId};
 use aems_diesel::finance::{BudgetPlanFilter, ExpenseFilter, FinanceMetricFilter};
 use aems_diesel::prelude::*;
-use aems_diesel::testing::RoundTripProxy;
-use aems_diesel::{Context, Database, DatabaseConfig};
+use aems_diesel::{Context, Database};
 use chrono::NaiveDate;
 
 use super::another_user_of_a;
-use crate::support::TwoTenants;
+use crate::support::{Tally, TwoTenants, counted};
 
 fn day(month: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2024, month, d).unwrap()
-}
-
-/// Every count of a test, checked together so that one run shows them all.
-struct Tally<'p> {
-    proxy: &'p RoundTripProxy,
-    wrong: Vec<String>,
-}
-
-impl<'p> Tally<'p> {
-    fn new(proxy: &'p RoundTripProxy) -> Self {
-        Self {
-            proxy,
-            wrong: Vec::new(),
-        }
-    }
-
-    /// Starts counting.
-    fn start(&self) {
-        self.proxy.reset();
-    }
-
-    /// The round trips since [`start`](Self::start) should be `expected`.
-    fn expect(&mut self, what: &str, expected: u64) {
-        let got = self.proxy.round_trips();
-        eprintln!("{what}: {got} round trip(s), expected {expected}");
-        if got != expected {
-            self.wrong
-                .push(format!("{what}: {got}, expected {expected}"));
-        }
-    }
-
-    fn finish(self) {
-        assert!(self.wrong.is_empty(), "{}", self.wrong.join("\n"));
-    }
-}
-
-/// A one-connection pool through the proxy.
-async fn counted(t: &TwoTenants) -> (RoundTripProxy, Database) {
-    let proxy = RoundTripProxy::start(&t.db).await.unwrap();
-    let db = Database::new(DatabaseConfig::new(proxy.app_url()).max_connections(1)).unwrap();
-    (proxy, db)
 }
 
 fn metric(date: NaiveDate, revenue: &str) -> NewFinanceMetric {
@@ -184,7 +142,7 @@ async fn finance_metrics_statements_are_each_one_round_trip_and_an_update_two() 
     tally.start();
     s.finance_metrics().delete(updated.id).await.unwrap();
     tally.expect("one-shot delete", 1);
-    tally.finish();
+    tally.check();
 }
 
 fn budget(name: &str, planned: &str) -> NewBudgetPlan {
@@ -341,7 +299,7 @@ async fn budget_plans_statements_are_each_one_round_trip_an_update_two_and_recom
     uow.commit().await.unwrap();
     // SELECT … FOR UPDATE, SELECT sum(…), COMMIT: nothing to write
     tally.expect("recompute with nothing to write", 3);
-    tally.finish();
+    tally.check();
 }
 
 #[tokio::test]
@@ -463,5 +421,5 @@ async fn expense_transactions_statements_are_each_one_round_trip_an_update_two_a
         }
         assert_ne!(decided.approval_status, ApprovalStatus::Pending, "{what}");
     }
-    tally.finish();
+    tally.check();
 }

@@ -16,44 +16,7 @@ use aems_diesel::testing::RoundTripProxy;
 use aems_diesel::{Database, DatabaseConfig, Error, KeyRing};
 
 use super::{KEY, date, new_employee};
-use crate::support::TwoTenants;
-
-/// What each operation cost, beside what it should cost.
-pub(crate) struct Tally<'p> {
-    proxy: &'p RoundTripProxy,
-    counted: Vec<(&'static str, u64)>,
-    expected: Vec<(&'static str, u64)>,
-}
-
-impl<'p> Tally<'p> {
-    pub(crate) fn new(proxy: &'p RoundTripProxy) -> Self {
-        Self {
-            proxy,
-            counted: Vec::new(),
-            expected: Vec::new(),
-        }
-    }
-
-    /// Starts counting an operation.
-    pub(crate) fn start(&self) {
-        self.proxy.reset();
-    }
-
-    /// Records the round trips since [`start`](Self::start) for `what`,
-    /// which should have cost `expected`.
-    pub(crate) fn expect(&mut self, what: &'static str, expected: u64) {
-        self.counted.push((what, self.proxy.round_trips()));
-        self.expected.push((what, expected));
-    }
-
-    /// Every operation cost what it should (all listed when one did not).
-    pub(crate) fn check(self) {
-        assert_eq!(
-            self.counted, self.expected,
-            "round trips (counted, expected)"
-        );
-    }
-}
+use crate::support::{Tally, TwoTenants};
 
 /// A one-connection pool through `proxy` that seals salaries.
 pub(crate) fn through(proxy: &RoundTripProxy) -> Database {

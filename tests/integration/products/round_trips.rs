@@ -17,8 +17,8 @@ use aems_diesel::testing::RoundTripProxy;
 use aems_diesel::{Database, Error};
 
 use super::{date, new_product};
-use crate::hr::round_trips::{Tally, through};
-use crate::support::TwoTenants;
+use crate::hr::round_trips::through;
+use crate::support::{Tally, TwoTenants};
 
 async fn products(t: &TwoTenants, db: &Database, tally: &mut Tally<'_>, run: u32) {
     let mut s = db.one_shot(&t.ctx_a()).await.unwrap();

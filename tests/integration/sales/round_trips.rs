@@ -9,55 +9,12 @@ use aems_core::sales::sales_pipeline::{DealPatch, DealStage, DealStatus, NewDeal
 use aems_core::{CustomerId, PeriodType, UserId};
 use aems_diesel::prelude::*;
 use aems_diesel::sales::{DealFilter, SalesMetricFilter};
-use aems_diesel::testing::RoundTripProxy;
-use aems_diesel::{Database, DatabaseConfig};
 use chrono::NaiveDate;
 
-use crate::support::TwoTenants;
+use crate::support::{Tally, TwoTenants, counted};
 
 fn day(month: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2024, month, d).unwrap()
-}
-
-/// Every count of a test, checked together so that one run shows them all.
-struct Tally<'p> {
-    proxy: &'p RoundTripProxy,
-    wrong: Vec<String>,
-}
-
-impl<'p> Tally<'p> {
-    fn new(proxy: &'p RoundTripProxy) -> Self {
-        Self {
-            proxy,
-            wrong: Vec::new(),
-        }
-    }
-
-    /// Starts counting.
-    fn start(&self) {
-        self.proxy.reset();
-    }
-
-    /// The round trips since [`start`](Self::start) should be `expected`.
-    fn expect(&mut self, what: &str, expected: u64) {
-        let got = self.proxy.round_trips();
-        eprintln!("{what}: {got} round trip(s), expected {expected}");
-        if got != expected {
-            self.wrong
-                .push(format!("{what}: {got}, expected {expected}"));
-        }
-    }
-
-    fn finish(self) {
-        assert!(self.wrong.is_empty(), "{}", self.wrong.join("\n"));
-    }
-}
-
-/// A one-connection pool through the proxy.
-async fn counted(t: &TwoTenants) -> (RoundTripProxy, Database) {
-    let proxy = RoundTripProxy::start(&t.db).await.unwrap();
-    let db = Database::new(DatabaseConfig::new(proxy.app_url()).max_connections(1)).unwrap();
-    (proxy, db)
 }
 
 fn metric(date: NaiveDate, revenue: &str) -> NewSalesMetric {
@@ -179,7 +136,7 @@ async fn sales_metrics_statements_are_each_one_round_trip_and_an_update_two() {
     tally.start();
     s.sales_metrics().delete(updated.id).await.unwrap();
     tally.expect("one-shot delete", 1);
-    tally.finish();
+    tally.check();
 }
 
 fn new_deal(t: &TwoTenants, name: &str, stage: DealStage) -> NewDeal {
@@ -316,5 +273,5 @@ async fn sales_pipeline_statements_are_each_one_round_trip_and_an_update_two() {
         }
         assert_eq!(moved.stage, to, "{what}");
     }
-    tally.finish();
+    tally.check();
 }
