@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::pg::PoolerMode;
 
 /// Settings for [`Database`](crate::Database).
 ///
@@ -32,6 +33,9 @@ pub struct DatabaseConfig {
     /// Turn it off behind a bouncer in transaction-pooling mode, where the next
     /// transaction may run on another server connection.
     pub statement_cache: bool,
+    /// Whether connections go through a transaction-pooling bouncer (detected
+    /// by default; see [`PoolerMode`]).
+    pub pooler: PoolerMode,
 }
 
 impl std::fmt::Debug for DatabaseConfig {
@@ -42,6 +46,7 @@ impl std::fmt::Debug for DatabaseConfig {
             .field("connect_timeout", &self.connect_timeout)
             .field("acquire_timeout", &self.acquire_timeout)
             .field("statement_cache", &self.statement_cache)
+            .field("pooler", &self.pooler)
             .finish()
     }
 }
@@ -56,6 +61,7 @@ impl DatabaseConfig {
             connect_timeout: Duration::from_secs(10),
             acquire_timeout: Duration::from_secs(30),
             statement_cache: true,
+            pooler: PoolerMode::Detect,
         }
     }
 
@@ -68,6 +74,7 @@ impl DatabaseConfig {
     /// | `AEMS_DB_CONNECT_TIMEOUT_MS` | connect timeout | 10000 |
     /// | `AEMS_DB_ACQUIRE_TIMEOUT_MS` | pool wait | 30000 |
     /// | `AEMS_DB_STATEMENT_CACHE` | `true`/`false` | true |
+    /// | `AEMS_DB_POOLER` | `detect`, `direct` or `transaction` (see [`PoolerMode`]) | detect |
     pub fn from_env() -> Result<Self> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -108,7 +115,25 @@ impl DatabaseConfig {
                 }
             };
         }
+        if let Some(v) = lookup("AEMS_DB_POOLER") {
+            config.pooler = match v.trim().to_ascii_lowercase().as_str() {
+                "detect" => PoolerMode::Detect,
+                "direct" => PoolerMode::Direct,
+                "transaction" => PoolerMode::TransactionPooler,
+                other => {
+                    return Err(Error::Config(format!(
+                        "AEMS_DB_POOLER must be detect, direct or transaction, not {other:?}"
+                    )));
+                }
+            };
+        }
         Ok(config)
+    }
+
+    /// Sets [`pooler`](Self::pooler).
+    pub fn pooler(mut self, mode: PoolerMode) -> Self {
+        self.pooler = mode;
+        self
     }
 
     /// Sets [`max_connections`](Self::max_connections).

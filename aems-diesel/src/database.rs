@@ -2,13 +2,7 @@
 
 use std::sync::Arc;
 
-use diesel::connection::CacheSize;
-use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{
-    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
-};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
-use futures_util::FutureExt;
+use deadpool::managed::{Object, Pool};
 
 use aems_core::UserId;
 
@@ -17,10 +11,11 @@ use crate::context::Context;
 use crate::crypto::KeyRing;
 use crate::error::{Error, Result};
 use crate::migrations::{self, MigrationReport};
+use crate::pg::Manager;
 use crate::unit_of_work::{OneShot, PlatformWork, UnitOfWork};
 
 /// A pooled connection, as handed out by [`Database`].
-pub(crate) type PooledConnection = Object<AsyncPgConnection>;
+pub(crate) type PooledConnection = Object<Manager>;
 
 /// A pool of connections to one A-EMS database.
 ///
@@ -28,7 +23,7 @@ pub(crate) type PooledConnection = Object<AsyncPgConnection>;
 /// unit of work opened from it, so no query can run without a tenant.
 #[derive(Clone)]
 pub struct Database {
-    pool: Pool<AsyncPgConnection>,
+    pool: Pool<Manager>,
     config: Arc<DatabaseConfig>,
     keys: Option<Arc<KeyRing>>,
 }
@@ -48,27 +43,17 @@ impl Database {
         if config.max_connections == 0 {
             return Err(Error::Config("max_connections must be at least 1".into()));
         }
-        let statement_cache = config.statement_cache;
-        let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
-        // `Verified` would send `SELECT 1` before every unit of work: a round trip
-        // each time. A unit of work that does not finish cleanly removes its
-        // connection from the pool instead (see `unit_of_work`), so a connection
-        // coming back to the pool is always idle and outside a transaction.
-        manager_config.recycling_method = RecyclingMethod::Fast;
-        manager_config.custom_setup = Box::new(move |url| {
-            async move {
-                let mut conn = AsyncPgConnection::establish(url).await?;
-                if !statement_cache {
-                    conn.set_prepared_statement_cache_size(CacheSize::Disabled);
-                }
-                Ok(conn)
-            }
-            .boxed()
-        });
-        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
+        // A connection comes back to the pool only idle and outside a
+        // transaction: a unit of work that does not finish cleanly removes its
+        // connection instead (see `unit_of_work`), and the manager checks the
+        // last `ReadyForQuery` without a round trip.
+        let manager = Manager::new(
             &config.url,
-            manager_config,
-        );
+            config.connect_timeout,
+            config.statement_cache,
+            config.pooler,
+        )
+        .map_err(|e| Error::Config(e.to_string()))?;
         let pool = Pool::builder(manager)
             .max_size(config.max_connections)
             .wait_timeout(Some(config.acquire_timeout))

@@ -218,8 +218,8 @@ fn is_insufficient_privilege(info: &(dyn DatabaseErrorInformation + Send + Sync)
         || message.starts_with("new row violates row-level security policy")
 }
 
-impl From<diesel_async::pooled_connection::deadpool::PoolError> for Error {
-    fn from(error: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+impl From<deadpool::managed::PoolError<crate::pg::ConnectError>> for Error {
+    fn from(error: deadpool::managed::PoolError<crate::pg::ConnectError>) -> Self {
         Error::Pool(error.to_string())
     }
 }

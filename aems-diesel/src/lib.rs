@@ -17,6 +17,7 @@ mod error;
 pub mod finance;
 pub mod hr;
 pub mod migrations;
+mod pg;
 pub mod products;
 mod repository;
 pub mod risk;
@@ -34,6 +35,7 @@ pub use crypto::{CryptoError, KeyRing};
 pub use database::Database;
 pub use error::{Error, Result};
 pub use migrations::MigrationReport;
+pub use pg::PoolerMode;
 pub use repository::{Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Order, Page, PageRequest};
 
 /// Everything an application needs in scope: the repository traits.

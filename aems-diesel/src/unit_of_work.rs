@@ -23,12 +23,12 @@
 //! transaction open and could not be rolled back — is removed from the pool and
 //! closed, never handed to the next caller.
 
+use deadpool::managed::Object;
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::result::QueryResult;
 use diesel::sql_types::{Bool, Text};
-use diesel_async::pooled_connection::deadpool::Object;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use futures_util::future::BoxFuture;
 
 use std::sync::Arc;
@@ -37,6 +37,7 @@ use crate::context::Context;
 use crate::crypto::KeyRing;
 use crate::database::PooledConnection;
 use crate::error::{Error, Result};
+use crate::pg::Connection;
 
 /// The role tenant work runs as (the target of every tenant policy).
 pub const APPLICATION_ROLE: &str = "application_user";
@@ -135,7 +136,10 @@ impl Settings {
 /// The first error of a pipeline, in the order the statements were sent: when
 /// `BEGIN` or the context failed, the statement's own error is only a
 /// consequence.
-fn first_error<T>(prologue: [QueryResult<usize>; 2], result: QueryResult<T>) -> QueryResult<T> {
+fn first_error<T, const N: usize>(
+    prologue: [QueryResult<usize>; N],
+    result: QueryResult<T>,
+) -> QueryResult<T> {
     for step in prologue {
         step?;
     }
@@ -194,25 +198,29 @@ impl Transaction {
     pub(crate) async fn run<T, F>(&mut self, entity: &'static str, statement: F) -> Result<T>
     where
         T: Send,
-        F: for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>> + Send,
+        F: for<'c> FnOnce(&'c Connection) -> BoxFuture<'c, QueryResult<T>> + Send,
     {
         match self.state {
             TxState::Aborted | TxState::InDoubt => return Err(Error::TransactionAborted),
             TxState::NotBegun | TxState::Open => {}
         }
-        let conn: &AsyncPgConnection = self.conn.as_deref().ok_or(Error::TransactionAborted)?;
+        let conn: &Connection = self.conn.as_deref().ok_or(Error::TransactionAborted)?;
         let begun = self.state == TxState::Open;
         // Until the answers are in, a dropped future leaves the connection in doubt.
         self.state = TxState::InDoubt;
         let result = if begun {
             statement(conn).await
         } else {
-            let (begin, context, result) = futures_util::join!(
-                Begin.execute(&mut { conn }),
-                self.settings.statement().execute(&mut { conn }),
-                statement(conn),
-            );
-            first_error([begin, context], result)
+            // BEGIN, the context and the statement with one Sync: one round
+            // trip, and if BEGIN or the context fails the server skips the
+            // statement.
+            let group = conn.group();
+            let begin = Begin.execute(&mut { conn });
+            let context = self.settings.statement().execute(&mut { conn });
+            let work = statement(conn);
+            let sync = group.sync(false);
+            let (begin, context, result, sync) = futures_util::join!(begin, context, work, sync);
+            first_error([begin, context], result).and_then(|value| sync.map(|()| value))
         };
         self.state = if aborts_transaction(&result) {
             TxState::Aborted
@@ -246,9 +254,12 @@ impl Transaction {
     where
         S: QueryFragment<Pg> + QueryId + Send + 'static,
     {
-        let conn = self.conn.as_deref_mut().ok_or(Error::TransactionAborted)?;
+        let conn: &Connection = self.conn.as_deref().ok_or(Error::TransactionAborted)?;
         self.state = TxState::InDoubt;
-        statement.execute(conn).await.map_err(Error::from)?;
+        statement
+            .execute(&mut { conn })
+            .await
+            .map_err(Error::from)?;
         self.state = TxState::NotBegun;
         Ok(())
     }
@@ -264,8 +275,8 @@ impl Drop for Transaction {
                 Ok(runtime) => {
                     runtime.spawn(async move {
                         let mut guard = DiscardUnlessClean(Some(conn));
-                        if let Some(conn) = guard.0.as_deref_mut()
-                            && Rollback.execute(conn).await.is_ok()
+                        if let Some(conn) = guard.0.as_deref()
+                            && Rollback.execute(&mut { conn }).await.is_ok()
                         {
                             guard.mark_clean();
                         }
@@ -383,23 +394,28 @@ impl OneShot {
     pub(crate) async fn run<T, F>(&mut self, entity: &'static str, statement: F) -> Result<T>
     where
         T: Send,
-        F: for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>> + Send,
+        F: for<'c> FnOnce(&'c Connection) -> BoxFuture<'c, QueryResult<T>> + Send,
     {
         if self.in_doubt {
             return Err(Error::TransactionAborted);
         }
-        let conn: &AsyncPgConnection = self.conn.as_deref().ok_or(Error::TransactionAborted)?;
+        let conn: &Connection = self.conn.as_deref().ok_or(Error::TransactionAborted)?;
         self.in_doubt = true;
-        let (begin, context, result, commit) = futures_util::join!(
-            Begin.execute(&mut { conn }),
-            self.settings.statement().execute(&mut { conn }),
-            statement(conn),
-            Commit.execute(&mut { conn }),
-        );
-        // COMMIT is answered even after a failure (as a rollback), so the
-        // connection is idle again whatever happened.
+        // The context and the statement with one Sync and no BEGIN or COMMIT:
+        // the server runs them as one implicit transaction, committed at the
+        // Sync, and skips the statement if the context fails. The group is
+        // sealed once its Sync is sent, so nothing can run after it outside
+        // the context.
+        let group = conn.group();
+        let context = self.settings.statement().execute(&mut { conn });
+        let work = statement(conn);
+        let sync = group.sync(true);
+        let (context, result, sync) = futures_util::join!(context, work, sync);
+        conn.unseal();
+        // The Sync is answered even after a failure (the transaction is then
+        // rolled back), so the connection is idle again whatever happened.
         self.in_doubt = false;
-        let result = first_error([begin, context], result).and_then(|value| commit.map(|_| value));
+        let result = first_error([context], result).and_then(|value| sync.map(|()| value));
         result.map_err(|e| Error::from_diesel_for(entity, e))
     }
 }
@@ -502,7 +518,7 @@ impl PlatformWork {
     pub(crate) async fn run<T, F>(&mut self, entity: &'static str, statement: F) -> Result<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>> + Send,
+        F: for<'c> FnOnce(&'c Connection) -> BoxFuture<'c, QueryResult<T>> + Send,
     {
         use futures_util::FutureExt;
 
@@ -559,7 +575,7 @@ pub(crate) mod sealed {
         ) -> BoxFuture<'s, Result<T>>
         where
             T: Send + 's,
-            F: for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>> + Send + 's;
+            F: for<'c> FnOnce(&'c Connection) -> BoxFuture<'c, QueryResult<T>> + Send + 's;
     }
 
     impl Executor for UnitOfWork {
@@ -578,7 +594,7 @@ pub(crate) mod sealed {
         ) -> BoxFuture<'s, Result<T>>
         where
             T: Send + 's,
-            F: for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>> + Send + 's,
+            F: for<'c> FnOnce(&'c Connection) -> BoxFuture<'c, QueryResult<T>> + Send + 's,
         {
             Box::pin(self.tx.run(entity, statement))
         }
@@ -600,7 +616,7 @@ pub(crate) mod sealed {
         ) -> BoxFuture<'s, Result<T>>
         where
             T: Send + 's,
-            F: for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>> + Send + 's,
+            F: for<'c> FnOnce(&'c Connection) -> BoxFuture<'c, QueryResult<T>> + Send + 's,
         {
             Box::pin(OneShot::run(self, entity, statement))
         }

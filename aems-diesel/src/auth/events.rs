@@ -9,7 +9,9 @@
 use aems_core::risk::audit_logs::AuditSeverity;
 use aems_core::{AuditLogId, TenantId, UserId, UserSessionId};
 use diesel::result::QueryResult;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
+
+use crate::pg::Connection;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use ipnet::IpNet;
@@ -84,7 +86,7 @@ impl AuthEvent {
 /// A statement built by a helper function, as a boxed closure (one concrete
 /// type, usable with every executor's `run`).
 pub(crate) type Statement<T> =
-    Box<dyn for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>> + Send>;
+    Box<dyn for<'c> FnOnce(&'c Connection) -> BoxFuture<'c, QueryResult<T>> + Send>;
 
 fn insert(row: NewAuditLogRow) -> Statement<usize> {
     Box::new(move |conn| {

@@ -25,7 +25,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::result::QueryResult;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
+
+use crate::pg::Connection;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use uuid::Uuid;
@@ -729,7 +731,7 @@ fn deleted_holder(
 }
 
 fn insert_chunk(
-    conn: &AsyncPgConnection,
+    conn: &Connection,
     chunk: Vec<NewEmployeeRow>,
 ) -> BoxFuture<'_, QueryResult<Vec<EmployeeRow>>> {
     diesel::insert_into(employees::table)

@@ -8,7 +8,9 @@ use bigdecimal::BigDecimal;
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::result::QueryResult;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
+
+use crate::pg::Connection;
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, OptionFuture};
 
@@ -78,7 +80,7 @@ fixed_statement!(
 
 /// Sends one chunk of a bulk insert, returning the inserted rows.
 pub(crate) type InsertChunk<N, R> =
-    for<'c> fn(&'c AsyncPgConnection, Vec<N>) -> BoxFuture<'c, QueryResult<Vec<R>>>;
+    for<'c> fn(&'c Connection, Vec<N>) -> BoxFuture<'c, QueryResult<Vec<R>>>;
 
 /// Inserts `chunks` (each with `insert`) as one all-or-nothing step of a unit
 /// of work: a savepoint is set with the first chunk and released with the last

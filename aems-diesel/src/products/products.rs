@@ -19,7 +19,9 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::result::QueryResult;
 use diesel::sql_types::Text;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
+
+use crate::pg::Connection;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use uuid::Uuid;
@@ -680,7 +682,7 @@ fn deleted_holder(skus: Vec<String>) -> products::BoxedQuery<'static, Pg, diesel
 }
 
 fn insert_chunk(
-    conn: &AsyncPgConnection,
+    conn: &Connection,
     chunk: Vec<NewProductRow>,
 ) -> BoxFuture<'_, QueryResult<Vec<ProductRow>>> {
     diesel::insert_into(products::table)

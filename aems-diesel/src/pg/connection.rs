@@ -1,0 +1,589 @@
+//! The connection handle: statements in, answers out, and the `Sync` grouping
+//! that makes one implicit transaction of a context and its statement.
+
+use std::any::TypeId;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll};
+
+use bytes::{BufMut, BytesMut};
+use diesel::pg::{Pg, PgMetadataCacheKey, PgMetadataLookup, PgQueryBuilder, PgTypeMetadata};
+use diesel::query_builder::{AsQuery, QueryBuilder, QueryFragment, QueryId};
+use diesel::result::{DatabaseErrorKind, Error as DieselError, QueryResult};
+use diesel_async::{AsyncConnectionCore, SimpleAsyncConnection};
+use postgres_protocol::IsNull;
+use postgres_protocol::message::frontend;
+use tokio::sync::{mpsc, oneshot};
+
+use super::connect::Established;
+use super::error::Failure;
+use super::row::PgRow;
+use super::wire::{self, Columns, Expect, Reply, Request, Shared};
+
+/// Requests end with their own `Sync`.
+const SYNC_EACH: u8 = 0;
+/// Requests are sent without `Sync` until [`Group::sync`] sends one.
+const GROUPING: u8 = 1;
+/// The group's `Sync` is sent and the one-shot is not over: no request may
+/// join it any more.
+const SEALED: u8 = 2;
+
+/// A statement prepared on this connection under a name.
+#[derive(Debug)]
+struct Prepared {
+    name: String,
+    /// Set by the connection task from the `Describe` that went with the
+    /// `Parse`, before any answer that uses it is handed out.
+    columns: wire::ColumnsSlot,
+}
+
+#[derive(Debug, Default)]
+struct Statements {
+    by_type: HashMap<TypeId, Arc<Prepared>>,
+    by_sql: HashMap<(String, Vec<u32>), Arc<Prepared>>,
+    next: u64,
+}
+
+impl Statements {
+    fn forget(&mut self, prepared: &Arc<Prepared>) {
+        self.by_type.retain(|_, p| !Arc::ptr_eq(p, prepared));
+        self.by_sql.retain(|_, p| !Arc::ptr_eq(p, prepared));
+    }
+}
+
+/// One connection to the server, as the repositories' statements see it.
+///
+/// Only this crate opens one (it is public in name only, so that the sealed
+/// executor trait may mention it).
+pub struct Connection {
+    requests: mpsc::UnboundedSender<Request>,
+    shared: Arc<Shared>,
+    statements: Arc<Mutex<Statements>>,
+    cache_statements: bool,
+    grouping: AtomicU8,
+    announced_pid: i32,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("broken", &self.shared.is_broken())
+            .field("cache_statements", &self.cache_statements)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// Starts the connection's task on the current runtime.
+    pub(crate) fn start(established: Established, cache_statements: bool) -> Self {
+        let (requests, receiver) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared::new(established.tx_status));
+        tokio::spawn(wire::drive(
+            established.socket,
+            receiver,
+            shared.clone(),
+            established.leftover,
+        ));
+        Self {
+            requests,
+            shared,
+            statements: Arc::default(),
+            cache_statements,
+            grouping: AtomicU8::new(SYNC_EACH),
+            announced_pid: established.announced_pid,
+        }
+    }
+
+    /// The process id announced at start-up (`BackendKeyData`). A bouncer
+    /// announces one of its own, not the server process's.
+    pub(crate) fn announced_pid(&self) -> i32 {
+        self.announced_pid
+    }
+
+    /// Stops preparing statements under names (behind a transaction-pooling
+    /// bouncer, the next transaction may run on another server connection).
+    pub(crate) fn disable_statement_cache(&mut self) {
+        self.cache_statements = false;
+        *self.statements.lock().unwrap_or_else(|e| e.into_inner()) = Statements::default();
+    }
+
+    /// The socket failed or the server ended the session: nothing more can be
+    /// sent.
+    pub(crate) fn is_broken(&self) -> bool {
+        self.shared.is_broken()
+    }
+
+    /// Idle and outside any transaction block, as a pooled connection must be.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.shared.tx_status() == b'I' && self.grouping.load(Ordering::Acquire) == SYNC_EACH
+    }
+
+    /// Opens a group: the requests made until [`Group::sync`] go without a
+    /// `Sync` of their own, so the server runs them as one transaction (an
+    /// implicit one, unless one of them is `BEGIN`) and skips all that follow
+    /// an error in it.
+    pub(crate) fn group(&self) -> Group<'_> {
+        let previous = self.grouping.swap(GROUPING, Ordering::AcqRel);
+        debug_assert_eq!(previous, SYNC_EACH, "groups do not nest");
+        Group {
+            conn: self,
+            synced: false,
+        }
+    }
+
+    /// Allows requests again after a sealed group's work is over.
+    pub(crate) fn unseal(&self) {
+        let _ =
+            self.grouping
+                .compare_exchange(SEALED, SYNC_EACH, Ordering::AcqRel, Ordering::Acquire);
+    }
+
+    fn send(
+        &self,
+        messages: BytesMut,
+        expect: Expect,
+        describe_into: Option<wire::ColumnsSlot>,
+    ) -> Result<oneshot::Receiver<Reply>, Failure> {
+        let (reply, receiver) = oneshot::channel();
+        self.requests
+            .send(Request {
+                messages,
+                expect,
+                describe_into,
+                reply,
+            })
+            .map_err(|_| Failure::Closed(self.shared.closed_reason()))?;
+        Ok(receiver)
+    }
+
+    /// Encodes and sends one statement, before returning: requests reach the
+    /// server in the order they are made.
+    fn statement<T>(&self, query: T, kind: Kind) -> Answer
+    where
+        T: QueryFragment<Pg> + QueryId,
+    {
+        match self.try_statement(&query, T::query_id(), kind) {
+            Ok(answer) => answer,
+            Err(error) => Answer::failed(error),
+        }
+    }
+
+    fn try_statement(
+        &self,
+        query: &dyn QueryFragment<Pg>,
+        query_id: Option<TypeId>,
+        kind: Kind,
+    ) -> QueryResult<Answer> {
+        let grouping = self.grouping.load(Ordering::Acquire);
+        if grouping == SEALED {
+            return Err(Failure::Sealed.into_diesel());
+        }
+        if self.shared.is_broken() {
+            return Err(Failure::Closed(self.shared.closed_reason()).into_diesel());
+        }
+        let mut binds = diesel::query_builder::bind_collector::RawBytesBindCollector::<Pg>::new();
+        query.collect_binds(&mut binds, &mut BuiltInTypesOnly, &Pg)?;
+        let oids = binds
+            .metadata
+            .iter()
+            .map(|m| {
+                m.oid()
+                    .map_err(|e| DieselError::SerializationError(Box::new(e)))
+            })
+            .collect::<QueryResult<Vec<u32>>>()?;
+
+        let safe_to_cache = self.cache_statements && query.is_safe_to_cache_prepared(&Pg)?;
+        let sql = |query: &dyn QueryFragment<Pg>| -> QueryResult<String> {
+            let mut builder = PgQueryBuilder::default();
+            query.to_sql(&mut builder, &Pg)?;
+            Ok(builder.finish())
+        };
+        // (name to bind, SQL to parse if it is not prepared yet, the entry)
+        let (prepared, parse): (Option<Arc<Prepared>>, Option<String>) = if safe_to_cache {
+            let mut statements = self.statements.lock().unwrap_or_else(|e| e.into_inner());
+            let found = match query_id {
+                Some(id) => statements.by_type.get(&id).cloned(),
+                None => None,
+            };
+            match found {
+                Some(prepared) => (Some(prepared), None),
+                None => {
+                    let text = sql(query)?;
+                    let key = (text, oids.clone());
+                    if let Some(prepared) = query_id
+                        .is_none()
+                        .then(|| statements.by_sql.get(&key).cloned())
+                        .flatten()
+                    {
+                        (Some(prepared), None)
+                    } else {
+                        statements.next += 1;
+                        let prepared = Arc::new(Prepared {
+                            name: format!("aems_{}", statements.next),
+                            columns: Arc::new(OnceLock::new()),
+                        });
+                        match query_id {
+                            Some(id) => statements.by_type.insert(id, prepared.clone()),
+                            None => statements.by_sql.insert(key.clone(), prepared.clone()),
+                        };
+                        (Some(prepared), Some(key.0))
+                    }
+                }
+            }
+        } else {
+            (None, Some(sql(query)?))
+        };
+
+        let name = prepared.as_ref().map_or("", |p| p.name.as_str());
+        let mut messages = BytesMut::with_capacity(256);
+        let io = |e: std::io::Error| DieselError::SerializationError(Box::new(e));
+        if let Some(text) = &parse {
+            frontend::parse(name, text, oids.iter().copied(), &mut messages).map_err(io)?;
+            frontend::describe(b'S', name, &mut messages).map_err(io)?;
+        }
+        frontend::bind(
+            "",
+            name,
+            Some(1),
+            binds.binds,
+            |value, buf: &mut BytesMut| match value {
+                Some(bytes) => {
+                    buf.put_slice(&bytes);
+                    Ok(IsNull::No)
+                }
+                None => Ok(IsNull::Yes),
+            },
+            Some(1),
+            &mut messages,
+        )
+        .map_err(|e| match e {
+            frontend::BindError::Conversion(e) => DieselError::SerializationError(e),
+            frontend::BindError::Serialization(e) => io(e),
+        })?;
+        frontend::execute("", 0, &mut messages).map_err(io)?;
+        let sync = grouping == SYNC_EACH;
+        if sync {
+            frontend::sync(&mut messages);
+        }
+        let describe_into = parse
+            .is_some()
+            .then(|| prepared.as_ref().map(|p| p.columns.clone()))
+            .flatten();
+        let forget_on_failure = describe_into
+            .is_some()
+            .then(|| (self.statements.clone(), prepared.clone()))
+            .and_then(|(statements, prepared)| Some((statements, prepared?)));
+        let columns = prepared.map(|p| p.columns.clone());
+        let receiver = self
+            .send(messages, Expect::Statement { sync }, describe_into)
+            .map_err(Failure::into_diesel)?;
+        Ok(Answer {
+            state: AnswerState::Waiting {
+                receiver,
+                columns,
+                forget_on_failure,
+                kind,
+            },
+        })
+    }
+}
+
+/// A group of requests that the server runs as one transaction: see
+/// [`Connection::group`].
+pub(crate) struct Group<'c> {
+    conn: &'c Connection,
+    synced: bool,
+}
+
+impl<'c> Group<'c> {
+    /// The `Sync` that ends the group, sent when the returned future is first
+    /// polled — so a statement whose future sends its request at its first
+    /// poll, polled before this one (as `join!` does, in order), is still
+    /// inside the group. With `seal`, no request may follow until
+    /// [`Connection::unseal`]: a one-shot's statement that tried would run
+    /// outside its transaction, so it is refused instead.
+    pub(crate) fn sync(mut self, seal: bool) -> SyncAnswer<'c> {
+        self.synced = true;
+        SyncAnswer {
+            conn: self.conn,
+            seal,
+            receiver: None,
+        }
+    }
+}
+
+impl Drop for Group<'_> {
+    fn drop(&mut self) {
+        if !self.synced {
+            // Requests without a Sync are on their way and nothing will end
+            // their transaction: the connection cannot be used again.
+            self.conn
+                .shared
+                .close("a pipeline was abandoned before its Sync");
+            self.conn.grouping.store(SYNC_EACH, Ordering::Release);
+        }
+    }
+}
+
+/// The answer to a group's `Sync`: `Ok` once the server has committed (or, if
+/// a statement of the group failed, rolled back) the group's transaction.
+pub(crate) struct SyncAnswer<'c> {
+    conn: &'c Connection,
+    seal: bool,
+    receiver: Option<oneshot::Receiver<Reply>>,
+}
+
+impl Future for SyncAnswer<'_> {
+    type Output = QueryResult<()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if self.receiver.is_none() {
+            let mut messages = BytesMut::with_capacity(5);
+            frontend::sync(&mut messages);
+            let next = if self.seal { SEALED } else { SYNC_EACH };
+            self.conn.grouping.store(next, Ordering::Release);
+            match self.conn.send(messages, Expect::Sync, None) {
+                Ok(receiver) => self.receiver = Some(receiver),
+                Err(failure) => return Poll::Ready(Err(failure.into_diesel())),
+            }
+        }
+        let Some(receiver) = self.receiver.as_mut() else {
+            return Poll::Pending;
+        };
+        match Pin::new(receiver).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(reply)) => {
+                Poll::Ready(reply.result.map(|_| ()).map_err(Failure::into_diesel))
+            }
+            Poll::Ready(Err(_)) => Poll::Ready(Err(Failure::Closed(
+                self.conn.shared.closed_reason(),
+            )
+            .into_diesel())),
+        }
+    }
+}
+
+/// What the caller wants from a statement's answer.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Rows,
+    Count,
+}
+
+/// The rows of a result, as diesel-async's `load` hands them on.
+pub type RowStream = futures_util::stream::Iter<std::vec::IntoIter<QueryResult<PgRow>>>;
+
+/// What a statement's answer becomes.
+pub enum Answered {
+    Rows(RowStream),
+    Count(usize),
+}
+
+/// The future of one statement's answer. The request is already sent.
+pub struct Answer {
+    state: AnswerState,
+}
+
+enum AnswerState {
+    Failed(Option<DieselError>),
+    Waiting {
+        receiver: oneshot::Receiver<Reply>,
+        columns: Option<wire::ColumnsSlot>,
+        /// When this request prepared a statement: if the server did not
+        /// confirm its Parse, the name must not be reused.
+        forget_on_failure: Option<(Arc<Mutex<Statements>>, Arc<Prepared>)>,
+        kind: Kind,
+    },
+}
+
+impl Answer {
+    fn failed(error: DieselError) -> Self {
+        Self {
+            state: AnswerState::Failed(Some(error)),
+        }
+    }
+}
+
+impl Future for Answer {
+    type Output = QueryResult<Answered>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.state {
+            AnswerState::Failed(error) => Poll::Ready(Err(error.take().unwrap_or_else(|| {
+                DieselError::DatabaseError(
+                    DatabaseErrorKind::Unknown,
+                    Box::new("statement answer polled after completion".to_owned()),
+                )
+            }))),
+            AnswerState::Waiting {
+                receiver,
+                columns,
+                forget_on_failure,
+                kind,
+            } => {
+                let reply = match Pin::new(receiver).poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Ok(reply)) => reply,
+                    Poll::Ready(Err(_)) => {
+                        return Poll::Ready(Err(Failure::Closed(Arc::from(
+                            "the connection task ended",
+                        ))
+                        .into_diesel()));
+                    }
+                };
+                if !reply.parsed
+                    && let Some((statements, prepared)) = forget_on_failure.take()
+                {
+                    statements
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .forget(&prepared);
+                }
+                let outcome = match reply.result {
+                    Ok(outcome) => outcome,
+                    Err(failure) => return Poll::Ready(Err(failure.into_diesel())),
+                };
+                Poll::Ready(match kind {
+                    Kind::Count => Ok(Answered::Count(rows_affected(outcome.tag.as_deref()))),
+                    Kind::Rows => {
+                        let columns = outcome
+                            .columns
+                            .or_else(|| columns.as_ref().and_then(|c| c.get().cloned()));
+                        rows(outcome.rows, columns).map(Answered::Rows)
+                    }
+                })
+            }
+        }
+    }
+}
+
+fn rows(
+    bodies: Vec<postgres_protocol::message::backend::DataRowBody>,
+    columns: Option<Columns>,
+) -> QueryResult<RowStream> {
+    if bodies.is_empty() {
+        return Ok(futures_util::stream::iter(Vec::new()));
+    }
+    let columns = columns.ok_or_else(|| {
+        DieselError::DeserializationError("rows arrived for a statement never described".into())
+    })?;
+    let rows = bodies
+        .into_iter()
+        .map(|body| {
+            PgRow::new(body, columns.clone())
+                .map_err(|e| DieselError::DeserializationError(Box::new(e)))
+        })
+        .collect::<Vec<_>>();
+    Ok(futures_util::stream::iter(rows))
+}
+
+/// The row count of a command tag (`INSERT 0 5`, `UPDATE 3`, `SELECT 1`); 0 for
+/// tags that carry none (`BEGIN`, `SET`).
+fn rows_affected(tag: Option<&str>) -> usize {
+    tag.and_then(|t| t.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A statement's rows, as `load` returns them.
+pub struct LoadAnswer(Answer);
+
+impl Future for LoadAnswer {
+    type Output = QueryResult<RowStream>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx).map(|r| match r? {
+            Answered::Rows(rows) => Ok(rows),
+            Answered::Count(_) => Ok(futures_util::stream::iter(Vec::new())),
+        })
+    }
+}
+
+/// A statement's row count, as `execute` returns it.
+pub struct ExecuteAnswer(Answer);
+
+impl Future for ExecuteAnswer {
+    type Output = QueryResult<usize>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx).map(|r| match r? {
+            Answered::Count(n) => Ok(n),
+            Answered::Rows(_) => Ok(0),
+        })
+    }
+}
+
+// Statements are built from shared references, so several can be sent before
+// the first answer is read (pipelining), as with diesel-async's
+// `&AsyncPgConnection`.
+impl<'a> AsyncConnectionCore for &'a Connection {
+    type ExecuteFuture<'conn, 'query> = ExecuteAnswer;
+    type LoadFuture<'conn, 'query> = LoadAnswer;
+    type Stream<'conn, 'query> = RowStream;
+    type Row<'conn, 'query> = PgRow;
+    type Backend = Pg;
+
+    fn load<'conn, 'query, T>(&'conn mut self, source: T) -> Self::LoadFuture<'conn, 'query>
+    where
+        T: AsQuery + 'query,
+        T::Query: QueryFragment<Self::Backend> + QueryId + 'query,
+    {
+        LoadAnswer(self.statement(source.as_query(), Kind::Rows))
+    }
+
+    fn execute_returning_count<'conn, 'query, T>(
+        &'conn mut self,
+        source: T,
+    ) -> Self::ExecuteFuture<'conn, 'query>
+    where
+        T: QueryFragment<Self::Backend> + QueryId + 'query,
+    {
+        ExecuteAnswer(self.statement(source, Kind::Count))
+    }
+}
+
+impl SimpleAsyncConnection for &Connection {
+    async fn batch_execute(&mut self, query: &str) -> QueryResult<()> {
+        if self.grouping.load(Ordering::Acquire) != SYNC_EACH {
+            return Err(Failure::Sealed.into_diesel());
+        }
+        let mut messages = BytesMut::with_capacity(query.len() + 6);
+        frontend::query(query, &mut messages)
+            .map_err(|e| DieselError::SerializationError(Box::new(e)))?;
+        let receiver = self
+            .send(messages, Expect::Simple, None)
+            .map_err(Failure::into_diesel)?;
+        match receiver.await {
+            Ok(reply) => reply.result.map(|_| ()).map_err(Failure::into_diesel),
+            Err(_) => Err(Failure::Closed(self.shared.closed_reason()).into_diesel()),
+        }
+    }
+}
+
+/// Bind parameters of this library's statements are all of built-in types;
+/// the full-text types, which diesel looks up by name, have fixed OIDs.
+struct BuiltInTypesOnly;
+
+impl PgMetadataLookup for BuiltInTypesOnly {
+    fn lookup_type(&mut self, type_name: &str, schema: Option<&str>) -> PgTypeMetadata {
+        let known = match (schema.unwrap_or("pg_catalog"), type_name) {
+            ("pg_catalog", "regconfig") => Some((3734, 3735)),
+            ("pg_catalog", "tsvector") => Some((3614, 3643)),
+            ("pg_catalog", "tsquery") => Some((3615, 3645)),
+            _ => None,
+        };
+        PgTypeMetadata::from_result(known.ok_or_else(|| {
+            diesel::pg::FailedToLookupTypeError::new(
+                PgMetadataCacheKey::new(
+                    schema.map(|s| Cow::Owned(s.to_owned())),
+                    Cow::Owned(type_name.to_owned()),
+                )
+                .into_owned(),
+            )
+        }))
+    }
+}
