@@ -45,13 +45,15 @@ fn main() {
     support::bulk::bench(&mut c, &runtime, &env);
     support::depth::bench(&mut c, &runtime, &env);
     let stock = support::stock::bench(&mut c, &runtime, &env);
+    support::throughput::bench(&mut c, &runtime, &env);
+    let mut checks = Vec::new();
+    support::bouncer::bench(&mut c, &runtime, &env, &mut checks);
     c.final_summary();
 
     // Round trips are counted on a single-threaded runtime, like an
     // application's request handler: on several worker threads the
     // connection task may flush a pipeline in two writes, which the proxy
     // would count as two flights although nobody waited.
-    let mut checks = Vec::new();
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -67,6 +69,18 @@ fn main() {
             "get/library_one_shot",
             "get/raw",
             1.3,
+        ),
+        Ratio::new(
+            "the library's get alone, inside an open unit of work (÷ raw)",
+            "get/library_inside_open_unit_of_work",
+            "get/raw",
+            1.1,
+        ),
+        Ratio::new(
+            "the four statements pipelined by hand, nothing of the library (÷ raw)",
+            "get/raw_pipelined_transaction",
+            "get/raw",
+            f64::NAN,
         ),
         Ratio::new(
             "naive awaited BEGIN/set_config/get/COMMIT (÷ raw)",
@@ -165,6 +179,24 @@ fn main() {
             "stock_reserve_8_tasks/raw_conditional_update",
             "stock_reserve_8_tasks/library_one_shot_reserve",
             f64::NAN,
+        ),
+        Ratio::new(
+            "8 tasks, 90% gets / 10% audited updates: library throughput ÷ raw (want ≥ 0.7)",
+            "throughput_8_tasks/raw_mix_90_10",
+            "throughput_8_tasks/library_mix_90_10",
+            f64::NAN,
+        ),
+        Ratio::new(
+            "8 tasks, gets only: library throughput ÷ raw (want ≥ 0.85)",
+            "throughput_8_tasks/raw_reads",
+            "throughput_8_tasks/library_reads",
+            f64::NAN,
+        ),
+        Ratio::new(
+            "one-shot get behind PgBouncer (transaction mode) ÷ raw through it",
+            "bouncer_get/library_one_shot",
+            "bouncer_get/raw",
+            1.8,
         ),
         Ratio::new(
             "keyset page at 90% depth ÷ first page",

@@ -3,12 +3,14 @@
 
 #![allow(dead_code)]
 
+pub mod bouncer;
 pub mod bulk;
 pub mod checks;
 pub mod depth;
 pub mod reads;
 pub mod report;
 pub mod stock;
+pub mod throughput;
 pub mod writes;
 
 use std::time::Instant;

@@ -4,6 +4,8 @@
 mod fixture;
 mod support;
 
+mod bouncer;
+mod connection;
 mod core_vs_database;
 mod harness;
 mod migrations;

@@ -22,11 +22,12 @@ use tokio::sync::{mpsc, oneshot};
 use super::connect::Established;
 use super::error::Failure;
 use super::row::PgRow;
-use super::wire::{self, Columns, Expect, Reply, Request, Shared};
+use super::wire::{self, Columns, Expect, Outgoing, Reply, Request, Shared, UnlessParsed};
 
 /// Requests end with their own `Sync`.
 const SYNC_EACH: u8 = 0;
-/// Requests are sent without `Sync` until [`Group::sync`] sends one.
+/// Requests are kept, without `Sync`, until [`Group::sync`] sends them and
+/// one `Sync` together.
 const GROUPING: u8 = 1;
 /// The group's `Sync` is sent and the one-shot is not over: no request may
 /// join it any more.
@@ -60,7 +61,9 @@ impl Statements {
 /// Only this crate opens one (it is public in name only, so that the sealed
 /// executor trait may mention it).
 pub struct Connection {
-    requests: mpsc::UnboundedSender<Request>,
+    requests: mpsc::UnboundedSender<Outgoing>,
+    /// A group's requests, until its `Sync` sends them.
+    pending: Mutex<Vec<Request>>,
     shared: Arc<Shared>,
     statements: Arc<Mutex<Statements>>,
     cache_statements: bool,
@@ -90,6 +93,7 @@ impl Connection {
         ));
         Self {
             requests,
+            pending: Mutex::new(Vec::new()),
             shared,
             statements: Arc::default(),
             cache_statements,
@@ -142,20 +146,54 @@ impl Connection {
                 .compare_exchange(SEALED, SYNC_EACH, Ordering::AcqRel, Ordering::Acquire);
     }
 
+    /// Sends a request, or, inside a group, keeps it for the group's `Sync`.
     fn send(
         &self,
         messages: BytesMut,
         expect: Expect,
         describe_into: Option<wire::ColumnsSlot>,
+        unless_parsed: UnlessParsed,
     ) -> Result<oneshot::Receiver<Reply>, Failure> {
         let (reply, receiver) = oneshot::channel();
+        let request = Request {
+            messages,
+            expect,
+            describe_into,
+            reply,
+            unless_parsed,
+        };
+        if self.grouping.load(Ordering::Acquire) == GROUPING {
+            self.pending_requests().push(request);
+        } else {
+            self.requests
+                .send(Outgoing::One(request))
+                .map_err(|_| Failure::Closed(self.shared.closed_reason()))?;
+        }
+        Ok(receiver)
+    }
+
+    fn pending_requests(&self) -> std::sync::MutexGuard<'_, Vec<Request>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sends a group's requests and its `Sync` as one message to the task, so
+    /// they leave in one write.
+    fn send_group(&self, seal: bool) -> Result<oneshot::Receiver<Reply>, Failure> {
+        let mut messages = BytesMut::with_capacity(5);
+        frontend::sync(&mut messages);
+        let (reply, receiver) = oneshot::channel();
+        let mut batch = std::mem::take(&mut *self.pending_requests());
+        batch.push(Request {
+            messages,
+            expect: Expect::Sync,
+            describe_into: None,
+            reply,
+            unless_parsed: UnlessParsed::default(),
+        });
+        let next = if seal { SEALED } else { SYNC_EACH };
+        self.grouping.store(next, Ordering::Release);
         self.requests
-            .send(Request {
-                messages,
-                expect,
-                describe_into,
-                reply,
-            })
+            .send(Outgoing::Many(batch))
             .map_err(|_| Failure::Closed(self.shared.closed_reason()))?;
         Ok(receiver)
     }
@@ -273,19 +311,27 @@ impl Connection {
             .is_some()
             .then(|| prepared.as_ref().map(|p| p.columns.clone()))
             .flatten();
-        let forget_on_failure = describe_into
-            .is_some()
-            .then(|| (self.statements.clone(), prepared.clone()))
-            .and_then(|(statements, prepared)| Some((statements, prepared?)));
+        let unless_parsed = match (&describe_into, &prepared) {
+            (Some(_), Some(prepared)) => {
+                let statements = self.statements.clone();
+                let prepared = prepared.clone();
+                UnlessParsed::new(move || {
+                    statements
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .forget(&prepared);
+                })
+            }
+            _ => UnlessParsed::default(),
+        };
         let columns = prepared.map(|p| p.columns.clone());
         let receiver = self
-            .send(messages, Expect::Statement { sync }, describe_into)
+            .send(messages, Expect::Statement { sync }, describe_into, unless_parsed)
             .map_err(Failure::into_diesel)?;
         Ok(Answer {
             state: AnswerState::Waiting {
                 receiver,
                 columns,
-                forget_on_failure,
                 kind,
             },
         })
@@ -319,11 +365,11 @@ impl<'c> Group<'c> {
 impl Drop for Group<'_> {
     fn drop(&mut self) {
         if !self.synced {
-            // Requests without a Sync are on their way and nothing will end
-            // their transaction: the connection cannot be used again.
-            self.conn
-                .shared
-                .close("a pipeline was abandoned before its Sync");
+            // Nothing of the group has left: its requests are dropped (their
+            // answers fail, statement names they would have prepared are
+            // forgotten) and the connection is as it was.
+            let abandoned = std::mem::take(&mut *self.conn.pending_requests());
+            drop(abandoned);
             self.conn.grouping.store(SYNC_EACH, Ordering::Release);
         }
     }
@@ -342,11 +388,7 @@ impl Future for SyncAnswer<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         if self.receiver.is_none() {
-            let mut messages = BytesMut::with_capacity(5);
-            frontend::sync(&mut messages);
-            let next = if self.seal { SEALED } else { SYNC_EACH };
-            self.conn.grouping.store(next, Ordering::Release);
-            match self.conn.send(messages, Expect::Sync, None) {
+            match self.conn.send_group(self.seal) {
                 Ok(receiver) => self.receiver = Some(receiver),
                 Err(failure) => return Poll::Ready(Err(failure.into_diesel())),
             }
@@ -393,9 +435,6 @@ enum AnswerState {
     Waiting {
         receiver: oneshot::Receiver<Reply>,
         columns: Option<wire::ColumnsSlot>,
-        /// When this request prepared a statement: if the server did not
-        /// confirm its Parse, the name must not be reused.
-        forget_on_failure: Option<(Arc<Mutex<Statements>>, Arc<Prepared>)>,
         kind: Kind,
     },
 }
@@ -422,7 +461,6 @@ impl Future for Answer {
             AnswerState::Waiting {
                 receiver,
                 columns,
-                forget_on_failure,
                 kind,
             } => {
                 let reply = match Pin::new(receiver).poll(cx) {
@@ -435,14 +473,6 @@ impl Future for Answer {
                         .into_diesel()));
                     }
                 };
-                if !reply.parsed
-                    && let Some((statements, prepared)) = forget_on_failure.take()
-                {
-                    statements
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .forget(&prepared);
-                }
                 let outcome = match reply.result {
                     Ok(outcome) => outcome,
                     Err(failure) => return Poll::Ready(Err(failure.into_diesel())),
@@ -555,7 +585,7 @@ impl SimpleAsyncConnection for &Connection {
         frontend::query(query, &mut messages)
             .map_err(|e| DieselError::SerializationError(Box::new(e)))?;
         let receiver = self
-            .send(messages, Expect::Simple, None)
+            .send(messages, Expect::Simple, None, UnlessParsed::default())
             .map_err(Failure::into_diesel)?;
         match receiver.await {
             Ok(reply) => reply.result.map(|_| ()).map_err(Failure::into_diesel),

@@ -86,8 +86,6 @@ pub(crate) struct Outcome {
 #[derive(Debug)]
 pub(crate) struct Reply {
     pub(crate) result: Result<Outcome, Failure>,
-    /// Whether the server confirmed the request's `Parse`.
-    pub(crate) parsed: bool,
 }
 
 /// Where the columns of a statement prepared under a name are kept: filled in
@@ -101,6 +99,41 @@ pub(crate) struct Request {
     pub(crate) expect: Expect,
     pub(crate) describe_into: Option<ColumnsSlot>,
     pub(crate) reply: oneshot::Sender<Reply>,
+    /// For a request that prepares a statement under a name.
+    pub(crate) unless_parsed: UnlessParsed,
+}
+
+/// What the connection task receives: one request, or a whole group that must
+/// reach the socket together (one write, one packet when it fits).
+pub(crate) enum Outgoing {
+    One(Request),
+    Many(Vec<Request>),
+}
+
+/// Run when a request that carried a `Parse` ends without the server having
+/// confirmed it (an error, a skipped pipeline, a closed connection, or a
+/// group dropped before it was sent): the statement's name is then not
+/// prepared on the server and must not be used again. Disarmed by
+/// `ParseComplete`.
+#[derive(Default)]
+pub(crate) struct UnlessParsed(Option<Box<dyn FnOnce() + Send>>);
+
+impl UnlessParsed {
+    pub(crate) fn new(forget: impl FnOnce() + Send + 'static) -> Self {
+        Self(Some(Box::new(forget)))
+    }
+
+    fn parsed(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for UnlessParsed {
+    fn drop(&mut self) {
+        if let Some(forget) = self.0.take() {
+            forget();
+        }
+    }
 }
 
 /// What the connection handle and its task both see.
@@ -152,7 +185,7 @@ struct InFlight {
     reply: Option<oneshot::Sender<Reply>>,
     outcome: Outcome,
     failure: Option<Failure>,
-    parsed: bool,
+    unless_parsed: UnlessParsed,
 }
 
 impl InFlight {
@@ -165,7 +198,7 @@ impl InFlight {
                 reply: Some(request.reply),
                 outcome: Outcome::default(),
                 failure: None,
-                parsed: false,
+                unless_parsed: request.unless_parsed,
             },
         )
     }
@@ -177,10 +210,7 @@ impl InFlight {
         };
         if let Some(reply) = self.reply.take() {
             // The caller may have gone (its future dropped): nothing to do.
-            let _ = reply.send(Reply {
-                result,
-                parsed: self.parsed,
-            });
+            let _ = reply.send(Reply { result });
         }
     }
 
@@ -263,7 +293,7 @@ impl Router {
                 done = !front.expect.ends_with_sync();
             }
             (Expect::Statement { sync }, message) => match message {
-                Message::ParseComplete => front.parsed = true,
+                Message::ParseComplete => front.unless_parsed.parsed(),
                 Message::ParameterDescription(_) | Message::BindComplete => {}
                 Message::RowDescription(body) => front.described(columns(&body)?),
                 Message::NoData => front.described(Arc::from(Vec::new())),
@@ -313,7 +343,7 @@ impl Router {
 /// made afterwards, is answered [`Failure::Closed`]).
 pub(crate) async fn drive(
     mut socket: Socket,
-    mut requests: mpsc::UnboundedReceiver<Request>,
+    mut requests: mpsc::UnboundedReceiver<Outgoing>,
     shared: Arc<Shared>,
     mut input: BytesMut,
 ) {
@@ -341,9 +371,15 @@ pub(crate) async fn drive(
     let reason = shared.closed_reason();
     router.fail_all(&reason);
     requests.close();
-    while let Ok(request) = requests.try_recv() {
-        let (_, waiting) = InFlight::new(request);
-        waiting.fail(Failure::Closed(reason.clone()));
+    while let Ok(outgoing) = requests.try_recv() {
+        let batch = match outgoing {
+            Outgoing::One(request) => vec![request],
+            Outgoing::Many(requests) => requests,
+        };
+        for request in batch {
+            let (_, waiting) = InFlight::new(request);
+            waiting.fail(Failure::Closed(reason.clone()));
+        }
     }
 }
 
@@ -351,7 +387,7 @@ pub(crate) async fn drive(
 fn poll_connection(
     cx: &mut Context<'_>,
     socket: &mut Socket,
-    requests: &mut mpsc::UnboundedReceiver<Request>,
+    requests: &mut mpsc::UnboundedReceiver<Outgoing>,
     shared: &Shared,
     router: &mut Router,
     output: &mut BytesMut,
@@ -362,10 +398,17 @@ fn poll_connection(
         // Take every request made so far.
         while !*closing {
             match requests.poll_recv(cx) {
-                Poll::Ready(Some(request)) => {
+                Poll::Ready(Some(Outgoing::One(request))) => {
                     let (messages, waiting) = InFlight::new(request);
                     output.extend_from_slice(&messages);
                     router.queue.push_back(waiting);
+                }
+                Poll::Ready(Some(Outgoing::Many(batch))) => {
+                    for request in batch {
+                        let (messages, waiting) = InFlight::new(request);
+                        output.extend_from_slice(&messages);
+                        router.queue.push_back(waiting);
+                    }
                 }
                 Poll::Ready(None) => {
                     *closing = true;

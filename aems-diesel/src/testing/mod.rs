@@ -31,12 +31,14 @@
 //! # Ok(()) }
 //! ```
 
+mod bouncer;
 mod container;
 pub mod generator;
 mod local;
 mod round_trips;
 mod watchdog;
 
+pub use bouncer::{Bouncer, BouncerOptions};
 pub use round_trips::RoundTripProxy;
 
 use std::fmt;
@@ -123,7 +125,7 @@ impl ServerAddress {
 }
 
 /// Percent-encodes what a URL's user-info or path segment cannot hold as is.
-fn encode(s: &str) -> String {
+pub(crate) fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

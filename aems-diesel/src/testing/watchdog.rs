@@ -24,6 +24,8 @@ pub(crate) enum Plan {
     RemoveContainer { id: String },
     /// Drop this run's databases and login role from a server we do not own.
     DropObjects { admin_url: String, run_id: String },
+    /// Stop a process we started (a bouncer) and delete its directory.
+    KillProcess { pid: u32, dir: PathBuf },
 }
 
 /// The running watchdog; keep it alive for as long as the process lives.
@@ -88,6 +90,10 @@ impl Plan {
                  fi\n"
                     .to_owned(),
                 vec![("ADMIN_URL", admin_url.clone()), ("RUN_ID", run_id.clone())],
+            ),
+            Plan::KillProcess { pid, dir } => (
+                "kill \"$PID\" >/dev/null 2>&1\nrm -rf \"$DIR\"\n".to_owned(),
+                vec![("PID", pid.to_string()), ("DIR", dir.display().to_string())],
             ),
         }
     }
