@@ -22,7 +22,32 @@ fn new_customer(name: &str) -> NewCustomer {
     )
 }
 
+/// PgBouncer is not on a fresh machine: the project's own script installs it
+/// (once per test process) before the first bouncer starts.
+pub async fn ensure_pgbouncer() {
+    static INSTALLED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    INSTALLED
+        .get_or_init(|| async {
+            if Bouncer::is_installed() {
+                return;
+            }
+            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/install-pgbouncer.sh");
+            let status =
+                tokio::task::spawn_blocking(move || std::process::Command::new(script).status())
+                    .await
+                    .unwrap()
+                    .unwrap_or_else(|e| panic!("cannot run {script}: {e}"));
+            assert!(status.success(), "{script} failed ({status})");
+            assert!(
+                Bouncer::is_installed(),
+                "{script} ran but pgbouncer is not there"
+            );
+        })
+        .await;
+}
+
 async fn bouncer(t: &TwoTenants, pool_size: u32) -> Bouncer {
+    ensure_pgbouncer().await;
     Bouncer::start(
         &t.db,
         BouncerOptions {
@@ -134,10 +159,14 @@ async fn behind_a_transaction_pooler_the_statement_cache_switches_itself_off() {
     let t = TwoTenants::new().await;
     let bouncer = bouncer(&t, 1).await;
 
-    let detected = Database::new(DatabaseConfig::new(bouncer.app_url()).max_connections(1)).unwrap();
+    let detected =
+        Database::new(DatabaseConfig::new(bouncer.app_url()).max_connections(1)).unwrap();
     for _ in 0..5 {
         let mut db = detected.one_shot(&t.ctx_a()).await.unwrap();
-        db.customers().get(aems_core::CustomerId::from_uuid(t.a.customer)).await.unwrap();
+        db.customers()
+            .get(aems_core::CustomerId::from_uuid(t.a.customer))
+            .await
+            .unwrap();
     }
 
     let told_direct = Database::new(
@@ -173,6 +202,9 @@ async fn behind_a_transaction_pooler_the_statement_cache_switches_itself_off() {
     .unwrap();
     for _ in 0..5 {
         let mut db = told_pooler.one_shot(&t.ctx_b()).await.unwrap();
-        db.customers().get(aems_core::CustomerId::from_uuid(t.b.customer)).await.unwrap();
+        db.customers()
+            .get(aems_core::CustomerId::from_uuid(t.b.customer))
+            .await
+            .unwrap();
     }
 }

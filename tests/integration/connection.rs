@@ -43,15 +43,11 @@ impl OwnLoginRole {
             .await
             .unwrap();
         // The test database's app URL with this role's name and password.
-        let app_url = t
-            .db
-            .app_url()
-            .replacen(t.db.app_role(), &name, 1)
-            .replacen(
-                &password_of(&t.db.app_url()).expect("the app URL has a password"),
-                &password,
-                1,
-            );
+        let app_url = t.db.app_url().replacen(t.db.app_role(), &name, 1).replacen(
+            &password_of(&t.db.app_url()).expect("the app URL has a password"),
+            &password,
+            1,
+        );
         Self {
             admin_url: t.db.admin_url(),
             app_url,
@@ -108,7 +104,10 @@ fn one_connection(url: &str) -> Database {
     Database::new(DatabaseConfig::new(url).max_connections(1)).unwrap()
 }
 
-async fn company_names(database: &Database, ctx: &aems_diesel::Context) -> Vec<(String, uuid::Uuid)> {
+async fn company_names(
+    database: &Database,
+    ctx: &aems_diesel::Context,
+) -> Vec<(String, uuid::Uuid)> {
     let mut db = database.one_shot(ctx).await.unwrap();
     db.customers()
         .list(&CustomerFilter::all(), PageRequest::first(100))
@@ -141,17 +140,32 @@ async fn when_the_context_cannot_be_set_a_one_shot_statement_does_not_run() {
         ),
         other => panic!("expected the context to be refused, got {other:?}"),
     }
-    assert_eq!(t.count("sales.customers").await, before, "nothing was written");
+    assert_eq!(
+        t.count("sales.customers").await,
+        before,
+        "nothing was written"
+    );
 
     // The same single connection, membership back: it works, under A's context.
     role.set_member(true).await;
     let mut db = database.one_shot(&t.ctx_a()).await.unwrap();
-    let created = db.customers().create(new_customer("With context")).await.unwrap();
+    let created = db
+        .customers()
+        .create(new_customer("With context"))
+        .await
+        .unwrap();
     drop(db);
     assert_eq!(created.tenant_id.into_uuid(), t.a.tenant);
     let seen = company_names(&database, &t.ctx_b()).await;
-    assert!(seen.iter().all(|(_, tenant)| *tenant == t.b.tenant), "{seen:?}");
-    assert_eq!(database.pool_status().size, 1, "the connection was kept and reused");
+    assert!(
+        seen.iter().all(|(_, tenant)| *tenant == t.b.tenant),
+        "{seen:?}"
+    );
+    assert_eq!(
+        database.pool_status().size,
+        1,
+        "the connection was kept and reused"
+    );
 }
 
 #[tokio::test]
@@ -163,7 +177,10 @@ async fn when_the_context_cannot_be_set_a_unit_of_work_runs_nothing() {
 
     role.set_member(false).await;
     let mut uow = database.unit_of_work(&t.ctx_a()).await.unwrap();
-    let refused = uow.customers().create(new_customer("Without context")).await;
+    let refused = uow
+        .customers()
+        .create(new_customer("Without context"))
+        .await;
     assert!(
         matches!(refused, Err(Error::PermissionDenied { .. })),
         "{refused:?}"
@@ -176,7 +193,10 @@ async fn when_the_context_cannot_be_set_a_unit_of_work_runs_nothing() {
 
     role.set_member(true).await;
     let seen = company_names(&database, &t.ctx_a()).await;
-    assert!(seen.iter().all(|(_, tenant)| *tenant == t.a.tenant), "{seen:?}");
+    assert!(
+        seen.iter().all(|(_, tenant)| *tenant == t.a.tenant),
+        "{seen:?}"
+    );
     assert!(!seen.is_empty());
 }
 
@@ -202,7 +222,10 @@ async fn a_one_shot_dropped_mid_pipeline_leaves_nothing_for_the_next_tenant() {
     // B on the pool's only slot: sees only B and writes as B.
     let seen = company_names(&database, &t.ctx_b()).await;
     assert_eq!(seen.len(), 1);
-    assert!(seen.iter().all(|(_, tenant)| *tenant == t.b.tenant), "{seen:?}");
+    assert!(
+        seen.iter().all(|(_, tenant)| *tenant == t.b.tenant),
+        "{seen:?}"
+    );
     let mut b = database.one_shot(&t.ctx_b()).await.unwrap();
     let mine = b.customers().create(new_customer("B's")).await.unwrap();
     assert_eq!(mine.tenant_id.into_uuid(), t.b.tenant);
@@ -221,7 +244,10 @@ async fn a_one_shot_dropped_mid_pipeline_leaves_nothing_for_the_next_tenant() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert!(half_sent.iter().all(|tenant| *tenant == t.a.tenant), "{half_sent:?}");
+    assert!(
+        half_sent.iter().all(|tenant| *tenant == t.a.tenant),
+        "{half_sent:?}"
+    );
     assert_eq!(
         t.count("sales.customers").await,
         before + 1 + half_sent.len() as i64
@@ -240,7 +266,11 @@ async fn a_one_shot_dropped_before_it_was_polled_sends_nothing_and_keeps_the_con
         .list(&CustomerFilter::all(), PageRequest::first(10))
         .await
         .unwrap();
-    assert!(page.items.iter().all(|c| c.tenant_id.into_uuid() == t.a.tenant));
+    assert!(
+        page.items
+            .iter()
+            .all(|c| c.tenant_id.into_uuid() == t.a.tenant)
+    );
     drop(db);
     assert_eq!(t.count("sales.customers").await, before);
     assert_eq!(database.pool_status().size, 1);

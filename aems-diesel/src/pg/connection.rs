@@ -326,7 +326,12 @@ impl Connection {
         };
         let columns = prepared.map(|p| p.columns.clone());
         let receiver = self
-            .send(messages, Expect::Statement { sync }, describe_into, unless_parsed)
+            .send(
+                messages,
+                Expect::Statement { sync },
+                describe_into,
+                unless_parsed,
+            )
             .map_err(Failure::into_diesel)?;
         Ok(Answer {
             state: AnswerState::Waiting {
@@ -550,7 +555,7 @@ impl Future for ExecuteAnswer {
 // Statements are built from shared references, so several can be sent before
 // the first answer is read (pipelining), as with diesel-async's
 // `&AsyncPgConnection`.
-impl<'a> AsyncConnectionCore for &'a Connection {
+impl AsyncConnectionCore for &Connection {
     type ExecuteFuture<'conn, 'query> = ExecuteAnswer;
     type LoadFuture<'conn, 'query> = LoadAnswer;
     type Stream<'conn, 'query> = RowStream;

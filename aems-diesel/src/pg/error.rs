@@ -89,7 +89,7 @@ impl DatabaseErrorInformation for DbError {
 #[derive(Debug, Clone)]
 pub(crate) enum Failure {
     /// The server refused the statement.
-    Db(DbError),
+    Db(Box<DbError>),
     /// An earlier statement of the same pipeline failed, so the server skipped
     /// this one (it runs only up to the next `Sync` after an error).
     Skipped,

@@ -287,7 +287,7 @@ impl Router {
             (_, Message::ErrorResponse(body)) => {
                 let error = DbError::parse(&body)?;
                 if front.failure.is_none() {
-                    front.failure = Some(Failure::Db(error));
+                    front.failure = Some(Failure::Db(Box::new(error)));
                 }
                 self.skipping = true;
                 done = !front.expect.ends_with_sync();

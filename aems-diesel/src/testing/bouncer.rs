@@ -77,12 +77,21 @@ fn setup(what: impl std::fmt::Display) -> HarnessError {
 }
 
 impl Bouncer {
+    /// Whether the `pgbouncer` binary can be found (on `PATH` or in Debian's
+    /// `/usr/sbin`).
+    pub fn is_installed() -> bool {
+        find_binary().is_some()
+    }
+
     /// Starts a bouncer for `test_db`'s database, reachable with the
     /// application's login role; returns once it accepts connections.
     ///
     /// Fails with a clear error when PgBouncer is not installed (run
     /// `scripts/install-pgbouncer.sh`) or does not start (its log attached).
-    pub async fn start(test_db: &TestDatabase, options: BouncerOptions) -> Result<Self, HarnessError> {
+    pub async fn start(
+        test_db: &TestDatabase,
+        options: BouncerOptions,
+    ) -> Result<Self, HarnessError> {
         let binary = find_binary().ok_or_else(|| {
             setup("the pgbouncer binary is not installed; run scripts/install-pgbouncer.sh")
         })?;
@@ -124,7 +133,10 @@ impl Bouncer {
             pool = options.pool_size,
         );
         write(&dir.join("pgbouncer.ini"), &config)?;
-        write(&dir.join("userlist.txt"), &format!("\"{user}\" \"{password}\"\n"))?;
+        write(
+            &dir.join("userlist.txt"),
+            &format!("\"{user}\" \"{password}\"\n"),
+        )?;
 
         // PgBouncer refuses to run as root; it switches to `postgres` itself
         // (`-u`), so the process we start is the bouncer and stops with it.
