@@ -141,7 +141,7 @@ struct OauthConnectionChangeset {
 /// `uow.oauth_connections()`.
 ///
 /// A user links, refreshes and unlinks their own connections; an admin may
-/// read and unlink anyone's. Reading opens the sealed tokens, so it needs the
+/// read and unlink anyone's, never link one for someone else. Reading opens the sealed tokens, so it needs the
 /// key ring ([`Error::Config`] without one).
 pub struct OauthConnections<'e, E> {
     exec: &'e mut E,
@@ -195,12 +195,17 @@ impl<'e, E: Executor> OauthConnections<'e, E> {
         rows.into_iter().map(|r| r.into_entity(keys)).collect()
     }
 
-    /// Links a provider account to `new.user_id` (the user themselves, or an
-    /// admin), its tokens sealed. Checked first; a provider account already
-    /// linked (to anyone) is [`Error::UniqueViolation`].
+    /// Links a provider account to the actor (`new.user_id` must be the actor),
+    /// its tokens sealed. Checked first; a provider account already linked (to
+    /// anyone) is [`Error::UniqueViolation`].
+    ///
+    /// Only the user links their own account, never an admin for them: a
+    /// linked account signs its user in ([`PlatformWork::find_oauth_user`]), so
+    /// an admin who could link their own provider account to a colleague could
+    /// sign in as that colleague.
     pub async fn link(&mut self, new: NewOauthConnection) -> Result<OauthConnection> {
         new.check()?;
-        access::require_self_or_admin(self.exec, new.user_id).await?;
+        access::require_self(self.exec, new.user_id)?;
         let id = OauthConnectionId::new().into_uuid();
         let keys = self.exec.keys()?;
         let row = NewOauthConnectionRow {

@@ -267,3 +267,47 @@ async fn retired_keys_are_replaced_by_resealing_through_the_api() {
         enrolment.secret_base32.expose()
     );
 }
+
+#[tokio::test]
+async fn an_admin_cannot_link_a_provider_account_to_another_user() {
+    // Linking is how "sign in with …" finds whom to sign in: an admin who could
+    // link their own provider account to a colleague could sign in as them.
+    let w = AuthWorld::new().await;
+    let mut db = w.db.one_shot(&w.t.ctx_a()).await.unwrap();
+    let colleague = db
+        .users()
+        .create(
+            super::new_user("colleague@a.example.com"),
+            w.auth.passwords(),
+        )
+        .await
+        .unwrap();
+    let before = w.t.count("auth.oauth_connections").await;
+    match db
+        .oauth_connections()
+        .link(link(colleague.id, "ms-admins-own-account"))
+        .await
+    {
+        Err(Error::PermissionDenied { .. }) => {}
+        other => panic!("an admin linked an account to another user: {other:?}"),
+    }
+    assert_eq!(w.t.count("auth.oauth_connections").await, before);
+    let mut platform = w.db.platform("oauth sign-in", None).await.unwrap();
+    assert_eq!(
+        platform
+            .find_oauth_user(OauthProvider::Microsoft, "ms-admins-own-account")
+            .await
+            .unwrap(),
+        None,
+        "nobody can be signed in through it"
+    );
+    platform.commit().await.unwrap();
+    // The colleague links their own.
+    let ctx = aems_diesel::Context::new(TenantId::from_uuid(w.t.a.tenant), colleague.id);
+    let mut theirs = w.db.one_shot(&ctx).await.unwrap();
+    theirs
+        .oauth_connections()
+        .link(link(colleague.id, "ms-colleagues-own-account"))
+        .await
+        .unwrap();
+}
