@@ -1,6 +1,7 @@
 //! `auth` tables through their repositories, the authentication flows, and
 //! the security suite.
 
+mod attacks;
 mod flows;
 mod mfa;
 mod oauth_connections;
