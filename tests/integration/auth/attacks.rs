@@ -76,3 +76,46 @@ async fn the_sql_encryption_helpers_are_not_executable_by_public() {
     .unwrap();
     assert_eq!(rows[0].get::<_, String>(0), "clear");
 }
+
+#[tokio::test]
+async fn every_platform_lookup_refuses_hostile_text_before_the_server_sees_it() {
+    use aems_core::auth::oauth_connections::OauthProvider;
+    use aems_diesel::Error;
+
+    let w = AuthWorld::new().await;
+    let mut platform = w.db.platform("lookup test", None).await.unwrap();
+    let huge = "x".repeat(1_000_000);
+    for text in ["tenant-a\0", "\0", huge.as_str()] {
+        let shown: String = text.chars().take(10).collect();
+        assert!(
+            matches!(
+                platform.find_tenant_by_slug(text).await,
+                Err(Error::Validation(_))
+            ),
+            "find_tenant_by_slug({shown:?})"
+        );
+        assert!(
+            matches!(
+                platform.find_oauth_user(OauthProvider::Google, text).await,
+                Err(Error::Validation(_))
+            ),
+            "find_oauth_user({shown:?})"
+        );
+    }
+    // (find_user_by_email takes an `Email`, which cannot hold such text.)
+    assert!("nul\0@a.example.com".parse::<aems_core::Email>().is_err());
+    // Nothing reached the server, so the platform transaction is still usable.
+    assert_eq!(
+        platform.find_tenant_by_slug("tenant-a").await.unwrap(),
+        Some(aems_core::TenantId::from_uuid(w.t.a.tenant))
+    );
+    assert_eq!(
+        platform
+            .find_oauth_user(OauthProvider::Google, "google-a")
+            .await
+            .unwrap()
+            .map(|(user, _)| user.into_uuid()),
+        Some(w.t.a.user)
+    );
+    platform.commit().await.unwrap();
+}
