@@ -3,6 +3,7 @@
 
 mod attacks;
 mod flows;
+mod lockout;
 mod mfa;
 mod oauth_connections;
 mod security;
