@@ -220,7 +220,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     );
 
-    // 7. OAuth tokens are sealed at rest and open on read.
+    // 7. OAuth tokens are sealed at rest; reads never open them.
     let mut uow = db.unit_of_work(&grace_ctx).await?;
     let linked = uow
         .oauth_connections()
@@ -256,10 +256,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .clone()
         .with_key_ring(KeyRing::new(2, key2));
     let mut db2 = key2_only.one_shot(&grace_ctx).await?;
-    let read = db2.oauth_connections().get(linked.id).await?;
+    // Only the owner gets the tokens, through an audited call.
+    let tokens = db2.oauth_connections().tokens(linked.id).await?;
     println!(
-        "read back with key 2 alone: access token of {} chars",
-        read.access_token.map(|t| t.expose().len()).unwrap_or(0)
+        "opened with key 2 alone, by their owner: access token of {} chars",
+        tokens.access_token.map(|t| t.expose().len()).unwrap_or(0)
     );
 
     // 9. Sign out, then the tenant's audit trail of authentication.

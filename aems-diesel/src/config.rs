@@ -168,18 +168,115 @@ fn parse_number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T> {
         .map_err(|_| Error::Config(format!("{name} must be a whole number, not {value:?}")))
 }
 
-/// The URL with its password replaced, for logs and `Debug`.
+/// What a password is replaced with.
+const HIDDEN: &str = "***";
+
+/// The connection string with every password replaced, for logs and `Debug`.
+///
+/// libpq takes a password in three places, and each is hidden: the user
+/// information of a `postgres://` / `postgresql://` URL, its `password` and
+/// `sslpassword` query parameters, and the same keys of the `key=value` form
+/// (plain, quoted or escaped values). A `key=value` string that cannot be
+/// parsed is not shown at all: it might hold a password where this parser does
+/// not look for one.
 pub(crate) fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let Some((userinfo, host)) = rest.rsplit_once('@') else {
-        return url.to_owned();
-    };
-    match userinfo.split_once(':') {
-        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+        redact_uri(url)
+    } else {
+        redact_key_values(url)
+            .unwrap_or_else(|| "[a connection string that cannot be parsed, not shown]".into())
     }
+}
+
+fn is_secret_key(key: &str) -> bool {
+    key.eq_ignore_ascii_case("password") || key.eq_ignore_ascii_case("sslpassword")
+}
+
+fn redact_uri(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    // The query starts at the first '?'; the user information is what comes
+    // before the last '@' of the authority (which ends at the first '/').
+    let (before_query, query) = match rest.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (rest, None),
+    };
+    let authority_end = before_query.find('/').unwrap_or(before_query.len());
+    let (authority, path) = before_query.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{user}:{HIDDEN}@{host}"),
+            None => format!("{userinfo}@{host}"),
+        },
+        None => authority.to_owned(),
+    };
+    let mut out = format!("{scheme}://{authority}{path}");
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|param| match param.split_once('=') {
+                Some((key, _value)) if is_secret_key(key) => format!("{key}={HIDDEN}"),
+                _ => param.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
+}
+
+/// The `key=value` form (libpq's rules: whitespace around `=` allowed, values
+/// single-quoted or not, `\` escapes the next character), re-written with each
+/// secret value hidden; `None` when it is not well formed.
+fn redact_key_values(text: &str) -> Option<String> {
+    let mut chars = text.chars().peekable();
+    let mut pairs = Vec::new();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if chars.peek().is_none() {
+            break;
+        }
+        let mut key = String::new();
+        while let Some(c) = chars.next_if(|c| *c != '=' && !c.is_whitespace()) {
+            key.push(c);
+        }
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if key.is_empty() || chars.next() != Some('=') {
+            return None;
+        }
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let mut value = String::new();
+        if chars.next_if_eq(&'\'').is_some() {
+            loop {
+                match chars.next()? {
+                    '\\' => value.push(chars.next()?),
+                    '\'' => break,
+                    c => value.push(c),
+                }
+            }
+        } else {
+            while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
+                if c == '\\' {
+                    value.push(chars.next()?);
+                } else {
+                    value.push(c);
+                }
+            }
+        }
+        pairs.push(if is_secret_key(&key) {
+            format!("{key}={HIDDEN}")
+        } else if value.is_empty()
+            || value
+                .chars()
+                .any(|c| c.is_whitespace() || c == '\'' || c == '\\')
+        {
+            let escaped = value.replace('\\', "\\\\").replace('\'', "\\'");
+            format!("{key}='{escaped}'")
+        } else {
+            format!("{key}={value}")
+        });
+    }
+    Some(pairs.join(" "))
 }
 
 #[cfg(test)]
@@ -246,5 +343,60 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("postgres://app:***@db:5432/aems"), "{shown}");
+    }
+
+    /// Every form libpq accepts a password in: the URL's user information, a
+    /// `password` (or `sslpassword`) query parameter, and the `key=value`
+    /// form with plain, quoted and escaped values.
+    #[test]
+    fn redaction_hides_the_password_in_every_form_a_connection_string_takes() {
+        for (url, shown) in [
+            (
+                "postgres://app:hunter2@db:5432/aems",
+                "postgres://app:***@db:5432/aems",
+            ),
+            (
+                "postgresql://app:hunter2@db/aems?sslmode=require",
+                "postgresql://app:***@db/aems?sslmode=require",
+            ),
+            (
+                "postgres://app:hun%40ter2@db1:5432,db2:5433/aems",
+                "postgres://app:***@db1:5432,db2:5433/aems",
+            ),
+            (
+                "postgres://app@db/aems?password=hunter2",
+                "postgres://app@db/aems?password=***",
+            ),
+            (
+                "postgres://db/aems?user=app&PASSWORD=hunter2&application_name=x",
+                "postgres://db/aems?user=app&PASSWORD=***&application_name=x",
+            ),
+            (
+                "postgres://app@db/aems?sslpassword=hunter2&sslmode=verify-full",
+                "postgres://app@db/aems?sslpassword=***&sslmode=verify-full",
+            ),
+            (
+                "host=db user=app password=hunter2 dbname=aems",
+                "host=db user=app password=*** dbname=aems",
+            ),
+            (
+                "host=db password = 'hunter 2' dbname=aems",
+                "host=db password=*** dbname=aems",
+            ),
+            (r"password='it\'s hunter2' host=db", "password=*** host=db"),
+            (r"password=hun\ ter2 host=db", "password=*** host=db"),
+            ("sslpassword=hunter2 host=db", "sslpassword=*** host=db"),
+            ("postgres://app@db/aems", "postgres://app@db/aems"),
+            ("host=db user=app", "host=db user=app"),
+        ] {
+            let redacted = redact_url(url);
+            assert_eq!(redacted, shown, "{url}");
+            assert!(!redacted.contains("hunter"), "{url} -> {redacted}");
+        }
+        // What cannot be parsed is not shown at all.
+        for broken in ["password='hunter2", "host=db password", "= hunter2"] {
+            let redacted = redact_url(broken);
+            assert!(!redacted.contains("hunter"), "{broken} -> {redacted}");
+        }
     }
 }

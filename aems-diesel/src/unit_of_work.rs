@@ -482,13 +482,15 @@ impl PlatformWork {
     }
 
     /// The tenant whose slug is `slug`, if any: how a login form that names
-    /// its organisation finds the tenant to work in.
+    /// its organisation finds the tenant to work in. Text the server could not
+    /// take (NUL) or longer than a slug is [`Error::Validation`], refused
+    /// before anything is sent, so the platform transaction stays usable.
     pub async fn find_tenant_by_slug(&mut self, slug: &str) -> Result<Option<aems_core::TenantId>> {
         use crate::schema::auth::tenants;
         use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
         use futures_util::FutureExt;
 
-        let slug = slug.to_owned();
+        let slug = crate::repository::filter_text("slug", slug, aems_core::Slug::MAX_CHARS)?;
         let id = self
             .run("tenants", move |conn| {
                 tenants::table

@@ -35,8 +35,9 @@ db_enum! {
     default = Active;
 }
 
-/// A row of `auth.oauth_connections`. Tokens are [`SecretString`]s (AEAD-encrypted
-/// by the DB layer), skipped when serialized.
+/// A row of `auth.oauth_connections`, as read back: without its tokens, which
+/// go only to the connection's owner through an explicit, audited call (the
+/// DB layer's `OauthConnections::tokens`), as [`OauthTokens`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OauthConnection {
     /// Primary key.
@@ -49,12 +50,10 @@ pub struct OauthConnection {
     pub provider_user_id: Text255,
     /// The address the provider reported.
     pub provider_email: Option<Email>,
-    /// The provider's access token.
-    #[serde(skip_serializing)]
-    pub access_token: Option<SecretString>,
-    /// The provider's refresh token.
-    #[serde(skip_serializing)]
-    pub refresh_token: Option<SecretString>,
+    /// Whether an access token is stored.
+    pub has_access_token: bool,
+    /// Whether a refresh token is stored.
+    pub has_refresh_token: bool,
     /// When the access token expires.
     pub token_expires_at: Option<DateTime<Utc>>,
     /// Profile data from the provider.
@@ -69,23 +68,36 @@ pub struct OauthConnection {
 
 impl OauthConnection {
     /// The connection with `patch` applied, or every reason it cannot be.
+    /// (The tokens themselves are not part of the entity: a patch's tokens
+    /// show here only as whether one is stored.)
     pub fn patched(&self, patch: &OauthConnectionPatch) -> Result<Self, DomainError> {
         patch.check()?;
         let mut next = self.clone();
         apply_patch!(
             next,
             patch,
-            [
-                provider_email,
-                access_token,
-                refresh_token,
-                token_expires_at,
-                provider_data,
-                status
-            ]
+            [provider_email, token_expires_at, provider_data, status]
         );
+        if let Some(token) = &patch.access_token {
+            next.has_access_token = token.is_some();
+        }
+        if let Some(token) = &patch.refresh_token {
+            next.has_refresh_token = token.is_some();
+        }
         Ok(next)
     }
+}
+
+/// A connection's tokens, opened for its owner. Never printed (the tokens are
+/// [`SecretString`]s) and not serializable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OauthTokens {
+    /// The provider's access token.
+    pub access_token: Option<SecretString>,
+    /// The provider's refresh token.
+    pub refresh_token: Option<SecretString>,
+    /// When the access token expires.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// Input to link a provider account to a user.

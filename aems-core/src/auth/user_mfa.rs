@@ -22,9 +22,12 @@ db_enum! {
     }
 }
 
-/// A row of `auth.user_mfa`. The TOTP secret and backup codes are [`SecretString`]s
-/// (the DB layer stores them AEAD-encrypted and hashed); they are skipped when
-/// serialized.
+/// A row of `auth.user_mfa`, as read back.
+///
+/// It never carries the TOTP secret: the secret is shown once, when the factor
+/// is enrolled, and never read back (the DB layer stores it AEAD-encrypted and
+/// opens it only to check a code). The backup codes are their hashes
+/// ([`SecretString`]s, skipped when serialized).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UserMfa {
     /// Primary key.
@@ -35,9 +38,6 @@ pub struct UserMfa {
     pub mfa_type: MfaType,
     /// Whether sign-in asks for this factor.
     pub is_enabled: bool,
-    /// The TOTP shared secret (TOTP only).
-    #[serde(skip_serializing)]
-    pub secret_key: Option<SecretString>,
     /// Hashed one-time backup codes.
     #[serde(skip_serializing)]
     pub backup_codes: Option<Vec<SecretString>>,
@@ -55,12 +55,7 @@ impl UserMfa {
         let mut errors = FieldErrors::new();
         patch.collect_errors(&mut errors);
         let mut next = self.clone();
-        apply_patch!(
-            next,
-            patch,
-            [is_enabled, secret_key, backup_codes, last_used]
-        );
-        check_secret(&mut errors, next.mfa_type, next.secret_key.as_ref());
+        apply_patch!(next, patch, [is_enabled, backup_codes, last_used]);
         errors.into_result()?;
         Ok(next)
     }
@@ -92,15 +87,13 @@ impl Input for NewUserMfa {
     }
 }
 
-/// Changes to a second factor.
+/// Changes to a second factor. (A TOTP secret is never patched in: a new one
+/// comes only from enrolling again.)
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Validate)]
 #[serde(default, deny_unknown_fields)]
 pub struct UserMfaPatch {
     /// Switch the factor on or off.
     pub is_enabled: Option<bool>,
-    /// New TOTP secret; `Some(None)` removes it (not allowed for TOTP).
-    #[serde(with = "nullable")]
-    pub secret_key: Option<Option<SecretString>>,
     /// New backup codes; `Some(None)` removes them.
     #[serde(with = "nullable")]
     pub backup_codes: Option<Option<Vec<SecretString>>>,

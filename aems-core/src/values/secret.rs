@@ -9,10 +9,18 @@
 use std::fmt;
 
 use serde::{Deserialize, Deserializer};
+use subtle::{Choice, ConstantTimeEq};
+use zeroize::Zeroize;
 
 use crate::error::{ErrorCode, ValueError};
 
 /// A value that is never printed: `Debug` shows `Secret([REDACTED])`.
+///
+/// It is wiped ([`Zeroize`]) when dropped, so the clear text does not linger
+/// in freed memory, and compared in constant time ([`ConstantTimeEq`]; `==`
+/// uses it), so a comparison does not tell how many leading bytes matched.
+/// (Copies the caller makes with [`expose`](Self::expose) are the caller's to
+/// look after; [`into_exposed`](Self::into_exposed) hands the value over.)
 ///
 /// ```
 /// use aems_core::SecretString;
@@ -21,13 +29,12 @@ use crate::error::{ErrorCode, ValueError};
 /// assert_eq!(format!("{key:?}"), "Secret([REDACTED])");
 /// assert_eq!(key.expose(), "JBSWY3DPEHPK3PXP");
 /// ```
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret<T>(T);
+pub struct Secret<T: Zeroize>(T);
 
 /// A secret string (TOTP secrets, OAuth tokens, hashed backup codes).
 pub type SecretString = Secret<String>;
 
-impl<T> Secret<T> {
+impl<T: Zeroize> Secret<T> {
     /// Wraps a secret.
     pub const fn new(value: T) -> Self {
         Self(value)
@@ -38,19 +45,50 @@ impl<T> Secret<T> {
         &self.0
     }
 
-    /// Consumes into the secret itself.
-    pub fn into_exposed(self) -> T {
-        self.0
+    /// Consumes into the secret itself (what is left behind is wiped).
+    pub fn into_exposed(mut self) -> T
+    where
+        T: Default,
+    {
+        std::mem::take(&mut self.0)
     }
 }
 
-impl<T> fmt::Debug for Secret<T> {
+impl<T: Zeroize> Drop for Secret<T> {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl<T: Zeroize + Clone> Clone for Secret<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<T: Zeroize + AsRef<[u8]>> ConstantTimeEq for Secret<T> {
+    /// Constant time in the contents; secrets of different lengths differ
+    /// at once (the length is not secret).
+    fn ct_eq(&self, other: &Self) -> Choice {
+        self.0.as_ref().ct_eq(other.0.as_ref())
+    }
+}
+
+impl<T: Zeroize + AsRef<[u8]>> PartialEq for Secret<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.ct_eq(other).into()
+    }
+}
+
+impl<T: Zeroize + AsRef<[u8]>> Eq for Secret<T> {}
+
+impl<T: Zeroize> fmt::Debug for Secret<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret([REDACTED])")
     }
 }
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Secret<T> {
+impl<'de, T: Zeroize + Deserialize<'de>> Deserialize<'de> for Secret<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         T::deserialize(deserializer).map(Self)
     }
@@ -209,11 +247,48 @@ impl<'de> Deserialize<'de> for TokenHash {
 mod tests {
     use super::*;
 
+    /// A value that notes when it is wiped.
+    #[derive(Default)]
+    struct Probe(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+    impl zeroize::Zeroize for Probe {
+        fn zeroize(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_secret_is_wiped_when_dropped_and_compared_in_constant_time() {
+        let wiped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        drop(Secret::new(Probe(wiped.clone())));
+        assert!(
+            wiped.load(std::sync::atomic::Ordering::SeqCst),
+            "dropped without wiping"
+        );
+
+        // Equality goes through subtle's constant-time comparison.
+        fn constant_time<T: subtle::ConstantTimeEq>(a: &T, b: &T) -> bool {
+            a.ct_eq(b).into()
+        }
+        let a = SecretString::new("correct horse".into());
+        assert!(constant_time(
+            &a,
+            &SecretString::new("correct horse".into())
+        ));
+        assert!(!constant_time(
+            &a,
+            &SecretString::new("correct horsf".into())
+        ));
+        assert!(!constant_time(&a, &SecretString::new("correct".into())));
+        assert_eq!(a, a.clone());
+        assert_ne!(a, SecretString::new("Correct horse".into()));
+    }
+
     #[test]
     fn debug_never_shows_secrets() {
         let hash = PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA").unwrap();
         let token = TokenHash::new(&"ab".repeat(32)).unwrap();
-        let printed = format!("{hash:?} {token:?} {:?}", Secret::new("x"));
+        let printed = format!("{hash:?} {token:?} {:?}", Secret::new(String::from("x")));
         assert!(!printed.contains("argon2id") && !printed.contains("abab"));
     }
 

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::events::{self, AuthEvent, Origin};
 use crate::auth::passwords::{HashParams, PasswordPolicy, Passwords, Verification, blocking};
-use crate::auth::platform::{lock_counters, next_failure, write_counters};
+use crate::auth::platform::{Counters, next_failure, write_counters};
 use crate::auth::tokens::{RefreshToken, SessionToken, same_hash};
 use crate::auth::totp::TotpParams;
 use crate::auth::user_mfa::{MfaSettings, SecondFactor};
@@ -439,11 +439,17 @@ impl Authenticator {
     /// verification. A wrong password counts a failed attempt; reaching
     /// [`AuthConfig::max_failed_attempts`] locks the account for
     /// [`AuthConfig::lockout`] ([`AuthError::Locked`], also for every attempt
-    /// during the lock, right password or not). A right password on an
-    /// inactive, suspended or pending account (or tenant) is
-    /// [`AuthError::AccountDisabled`]. Success clears the counter and sets
-    /// `last_login` (after the second factor, when the user has one). Every
-    /// outcome is audited.
+    /// during the lock, right password or not: its password is not even
+    /// evaluated). A right password on an inactive, suspended or pending
+    /// account (or tenant) is [`AuthError::AccountDisabled`]. Success clears
+    /// the counter and sets `last_login` (after the second factor, when the
+    /// user has one), unless a lock was earned meanwhile: a success never ends
+    /// a lock. Every outcome is audited.
+    ///
+    /// Concurrent attempts on one account are decided one at a time (its row
+    /// is locked from the lookup to the counter's update), so however many
+    /// race, at most `max_failed_attempts` passwords are evaluated before the
+    /// lock holds.
     pub async fn login(
         &self,
         email: &str,
@@ -472,13 +478,9 @@ impl Authenticator {
             return Err(AuthError::InvalidCredentials);
         };
         let (user, tenant) = (candidate.id, candidate.tenant_id);
-        let verification = match (&candidate.password_hash, password_usable) {
-            (Some(hash), true) => self.passwords.verify(password, hash).await?,
-            _ => {
-                self.passwords.verify_dummy("").await?;
-                Verification::Mismatch
-            }
-        };
+        // The candidate's row is locked until this platform work ends, and
+        // its counters are current: a locked account is refused before its
+        // password is looked at, so no guess is evaluated during a lock.
         if let Some(until) = candidate.locked_until.filter(|until| *until > now) {
             let event = AuthEvent::new(
                 "login_refused",
@@ -500,10 +502,17 @@ impl Authenticator {
             platform.commit().await?;
             return Err(AuthError::Locked { until });
         }
+        let verification = match (&candidate.password_hash, password_usable) {
+            (Some(hash), true) => self.passwords.verify(password, hash).await?,
+            _ => {
+                self.passwords.verify_dummy("").await?;
+                Verification::Mismatch
+            }
+        };
         let Verification::Match { needs_rehash } = verification else {
             let (attempts, locked_until) = platform
                 .record_failed_login(
-                    user,
+                    &candidate,
                     now,
                     self.config.max_failed_attempts,
                     self.config.lockout,
@@ -676,7 +685,7 @@ impl Authenticator {
             .db
             .unit_of_work(&client.context(body.tenant, body.user))
             .await?;
-        self.check_still_allowed(&mut uow, body.user, now).await?;
+        let counters = self.check_still_allowed(&mut uow, body.user, now).await?;
         let code = code.trim();
         let factor = if code.len() <= 64 {
             uow.user_mfa()
@@ -686,7 +695,7 @@ impl Authenticator {
             None
         };
         let Some(factor) = factor else {
-            return Err(self.mfa_failed(uow, body.user, now).await?);
+            return Err(self.mfa_failed(uow, body.user, counters, now).await?);
         };
         let method = match factor {
             SecondFactor::Totp => "totp",
@@ -727,7 +736,7 @@ impl Authenticator {
             .db
             .unit_of_work(&client.context(body.tenant, body.user))
             .await?;
-        self.check_still_allowed(&mut uow, body.user, now).await?;
+        let counters = self.check_still_allowed(&mut uow, body.user, now).await?;
         let accepted = code_was_right
             && mfa_type != MfaType::Totp
             && uow
@@ -735,7 +744,7 @@ impl Authenticator {
                 .touch_external(body.user, mfa_type, now)
                 .await?;
         if !accepted {
-            return Err(self.mfa_failed(uow, body.user, now).await?);
+            return Err(self.mfa_failed(uow, body.user, counters, now).await?);
         }
         events::record(
             &mut uow,
@@ -763,40 +772,57 @@ impl Authenticator {
     }
 
     /// Refuses the second step when the account was locked, disabled or
-    /// deleted since the password step.
+    /// deleted since the password step. The user's row stays locked until the
+    /// unit of work ends, so concurrent second steps of one account are
+    /// decided one at a time, each on current counters (returned): at most
+    /// `max_failed_attempts` codes are evaluated before the lock holds.
     async fn check_still_allowed(
         &self,
         uow: &mut UnitOfWork,
         user: UserId,
         now: DateTime<Utc>,
-    ) -> Result<(), AuthError> {
-        let Some(current) = uow.users().find(user).await? else {
+    ) -> Result<Counters, AuthError> {
+        let state = uow
+            .run("users", move |conn| {
+                users::table
+                    .find(user.into_uuid())
+                    .filter(users::deleted_at.is_null())
+                    .select((
+                        users::failed_login_attempts,
+                        users::locked_until,
+                        users::status,
+                    ))
+                    .for_update()
+                    .first::<(i32, Option<DateTime<Utc>>, String)>(&mut { conn })
+                    .map(|r| r.optional())
+                    .boxed()
+            })
+            .await?;
+        let Some((attempts, locked_until, status)) = state else {
             return Err(AuthError::InvalidChallenge);
         };
-        if let Some(until) = current.locked_until.filter(|until| *until > now) {
+        if let Some(until) = locked_until.filter(|until| *until > now) {
             return Err(AuthError::Locked { until });
         }
-        if current.status != UserStatus::Active {
+        if status != UserStatus::Active.as_str() {
             return Err(AuthError::AccountDisabled);
         }
-        Ok(())
+        Ok((attempts, locked_until))
     }
 
-    /// Counts a failed second factor, audits it, commits, and says what to
-    /// answer.
+    /// Counts a failed second factor (`counters` as read, under the row lock,
+    /// by [`check_still_allowed`](Self::check_still_allowed)), audits it,
+    /// commits, and says what to answer.
     async fn mfa_failed(
         &self,
         mut uow: UnitOfWork,
         user: UserId,
+        counters: Counters,
         now: DateTime<Utc>,
     ) -> Result<AuthError> {
-        let (attempts, locked_until) = uow
-            .run("users", lock_counters(user))
-            .await?
-            .ok_or(Error::NotFound { entity: "users" })?;
         let (attempts, locked_until) = next_failure(
-            attempts,
-            locked_until,
+            counters.0,
+            counters.1,
             now,
             self.config.max_failed_attempts,
             self.config.lockout,
@@ -837,6 +863,11 @@ impl Authenticator {
     }
 
     /// Clears the counters, sets `last_login`, starts the session, audits.
+    ///
+    /// Only while the account is not locked: the counters are cleared by one
+    /// conditional UPDATE, so a lock that concurrent failures earned after
+    /// this attempt's password or code was checked is never ended by it, and
+    /// the sign-in is refused instead ([`AuthError::Locked`]).
     async fn finish_sign_in(
         &self,
         uow: &mut UnitOfWork,
@@ -853,7 +884,12 @@ impl Authenticator {
                         users::table
                             .find(user.into_uuid())
                             .filter(users::deleted_at.is_null())
-                            .filter(users::status.eq(UserStatus::Active.as_str())),
+                            .filter(users::status.eq(UserStatus::Active.as_str()))
+                            .filter(
+                                users::locked_until
+                                    .is_null()
+                                    .or(users::locked_until.le(now)),
+                            ),
                     )
                     .set((
                         users::failed_login_attempts.eq(0),
@@ -866,7 +902,23 @@ impl Authenticator {
             })
             .await?;
         if cleared == 0 {
-            return Err(AuthError::AccountDisabled);
+            // Locked since the check, or no longer allowed to sign in.
+            let locked = uow
+                .run("users", move |conn| {
+                    users::table
+                        .find(user.into_uuid())
+                        .select(users::locked_until)
+                        .first::<Option<DateTime<Utc>>>(&mut { conn })
+                        .map(|r| r.optional())
+                        .boxed()
+                })
+                .await?
+                .flatten()
+                .filter(|until| *until > now);
+            return Err(match locked {
+                Some(until) => AuthError::Locked { until },
+                None => AuthError::AccountDisabled,
+            });
         }
         let session_id = UserSessionId::new();
         let session_token = SessionToken::generate();

@@ -2,14 +2,16 @@
 //! linked to users, isolated through their user.
 //!
 //! Access and refresh tokens are sealed with the key ring (associated data
-//! `auth.oauth_connections.<column>:<row id>`) and opened on read into
-//! [`SecretString`]s, which never print. One provider account is linked to at
+//! `auth.oauth_connections.<column>:<row id>`). Reads never open them: the
+//! owner alone gets them, from [`OauthConnections::tokens`], which records
+//! the disclosure, as [`SecretString`]s, which never print. One provider account is linked to at
 //! most one user, across all tenants (`uq_oauth_connections_provider_provider_user_id`:
 //! linking it again is [`Error::UniqueViolation`]).
 
 use aems_core::auth::oauth_connections::{
-    NewOauthConnection, OauthConnection, OauthConnectionPatch, OauthProvider,
+    NewOauthConnection, OauthConnection, OauthConnectionPatch, OauthProvider, OauthTokens,
 };
+use aems_core::risk::audit_logs::AuditSeverity;
 use aems_core::{Input, OauthConnectionId, SecretString, TenantId, UserId};
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
@@ -19,6 +21,7 @@ use futures_util::FutureExt;
 use uuid::Uuid;
 
 use crate::auth::access;
+use crate::auth::events::{self, AuthEvent};
 use crate::auth::user_mfa::needs_rotation;
 use crate::crypto::KeyRing;
 use crate::error::{Error, Result};
@@ -85,13 +88,28 @@ impl std::fmt::Debug for OauthConnectionRow {
 }
 
 impl OauthConnectionRow {
-    fn into_entity(self, keys: &KeyRing) -> Result<OauthConnection> {
+    /// The connection as read back: never its tokens (see
+    /// [`OauthConnections::tokens`]).
+    fn into_entity(self) -> Result<OauthConnection> {
         Ok(OauthConnection {
             id: OauthConnectionId::from_uuid(self.id),
             user_id: UserId::from_uuid(self.user_id),
             provider: decode(ENTITY, "provider", &self.provider)?,
             provider_user_id: decode(ENTITY, "provider_user_id", &self.provider_user_id)?,
             provider_email: decode_opt(ENTITY, "provider_email", self.provider_email.as_deref())?,
+            has_access_token: self.access_token.is_some(),
+            has_refresh_token: self.refresh_token.is_some(),
+            token_expires_at: self.token_expires_at,
+            provider_data: decode_object_opt(ENTITY, "provider_data", self.provider_data)?,
+            status: decode(ENTITY, "status", &self.status)?,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+
+    /// The tokens, opened.
+    fn tokens(&self, keys: &KeyRing) -> Result<OauthTokens> {
+        Ok(OauthTokens {
             access_token: open(keys, "access_token", self.id, self.access_token.as_deref())?,
             refresh_token: open(
                 keys,
@@ -99,11 +117,7 @@ impl OauthConnectionRow {
                 self.id,
                 self.refresh_token.as_deref(),
             )?,
-            token_expires_at: self.token_expires_at,
-            provider_data: decode_object_opt(ENTITY, "provider_data", self.provider_data)?,
-            status: decode(ENTITY, "status", &self.status)?,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
+            expires_at: self.token_expires_at,
         })
     }
 }
@@ -141,8 +155,11 @@ struct OauthConnectionChangeset {
 /// `uow.oauth_connections()`.
 ///
 /// A user links, refreshes and unlinks their own connections; an admin may
-/// read and unlink anyone's. Reading opens the sealed tokens, so it needs the
-/// key ring ([`Error::Config`] without one).
+/// read and unlink anyone's, never link one for someone else. No read returns
+/// the tokens: they go to the connection's owner alone, through
+/// [`tokens`](Self::tokens), which records the disclosure. Sealing tokens
+/// (link, update) and opening them need the key ring ([`Error::Config`]
+/// without one); reads do not.
 pub struct OauthConnections<'e, E> {
     exec: &'e mut E,
 }
@@ -159,8 +176,17 @@ impl<'e, E: Executor> OauthConnections<'e, E> {
             .ok_or(Error::NotFound { entity: ENTITY })
     }
 
-    /// Connection `id`, if the actor may see it.
+    /// Connection `id`, if the actor may see it (its user, or an admin).
     pub async fn find(&mut self, id: OauthConnectionId) -> Result<Option<OauthConnection>> {
+        match self.visible_row(id).await? {
+            Some(row) => row.into_entity().map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The stored row of connection `id` (tokens sealed), once the actor is
+    /// known to be its user or an admin.
+    async fn visible_row(&mut self, id: OauthConnectionId) -> Result<Option<OauthConnectionRow>> {
         let row = self
             .exec
             .run(ENTITY, move |conn| {
@@ -174,7 +200,7 @@ impl<'e, E: Executor> OauthConnections<'e, E> {
             .await?;
         let Some(row) = row else { return Ok(None) };
         access::require_self_or_admin(self.exec, UserId::from_uuid(row.user_id)).await?;
-        row.into_entity(self.exec.keys()?).map(Some)
+        Ok(Some(row))
     }
 
     /// `user`'s connections, oldest first.
@@ -191,16 +217,48 @@ impl<'e, E: Executor> OauthConnections<'e, E> {
                     .boxed()
             })
             .await?;
-        let keys = self.exec.keys()?;
-        rows.into_iter().map(|r| r.into_entity(keys)).collect()
+        rows.into_iter()
+            .map(OauthConnectionRow::into_entity)
+            .collect()
     }
 
-    /// Links a provider account to `new.user_id` (the user themselves, or an
-    /// admin), its tokens sealed. Checked first; a provider account already
-    /// linked (to anyone) is [`Error::UniqueViolation`].
+    /// The tokens of connection `id`, opened, for its owner alone (an admin
+    /// is refused with [`Error::PermissionDenied`]; another tenant's
+    /// connection is [`Error::NotFound`]). The disclosure is recorded
+    /// (`oauth_tokens_read`: actor, connection, provider; never a token)
+    /// before the tokens are handed out; if it cannot be, nothing is.
+    pub async fn tokens(&mut self, id: OauthConnectionId) -> Result<OauthTokens> {
+        let row = self
+            .visible_row(id)
+            .await?
+            .ok_or(Error::NotFound { entity: ENTITY })?;
+        access::require_self(self.exec, UserId::from_uuid(row.user_id))?;
+        let tokens = row.tokens(self.exec.keys()?)?;
+        events::record(
+            self.exec,
+            AuthEvent::new(
+                "oauth_tokens_read",
+                ENTITY,
+                Some(row.id),
+                AuditSeverity::Info,
+            )
+            .with("provider", row.provider.clone()),
+        )
+        .await?;
+        Ok(tokens)
+    }
+
+    /// Links a provider account to the actor (`new.user_id` must be the actor),
+    /// its tokens sealed. Checked first; a provider account already linked (to
+    /// anyone) is [`Error::UniqueViolation`].
+    ///
+    /// Only the user links their own account, never an admin for them: a
+    /// linked account signs its user in ([`PlatformWork::find_oauth_user`]), so
+    /// an admin who could link their own provider account to a colleague could
+    /// sign in as that colleague.
     pub async fn link(&mut self, new: NewOauthConnection) -> Result<OauthConnection> {
         new.check()?;
-        access::require_self_or_admin(self.exec, new.user_id).await?;
+        access::require_self(self.exec, new.user_id)?;
         let id = OauthConnectionId::new().into_uuid();
         let keys = self.exec.keys()?;
         let row = NewOauthConnectionRow {
@@ -225,30 +283,42 @@ impl<'e, E: Executor> OauthConnections<'e, E> {
                     .boxed()
             })
             .await?;
-        created.into_entity(self.exec.keys()?)
+        created.into_entity()
     }
 
     /// Applies `patch` (new tokens after a refresh at the provider, a new
     /// status, ...) to connection `id` if it is still as it was at
     /// `expected_updated_at`; otherwise [`Error::Conflict`] and nothing changes.
+    /// Only the connection's user. A token the patch does not change keeps
+    /// its stored envelope, byte for byte (nothing is opened).
     pub async fn update(
         &mut self,
         id: OauthConnectionId,
         expected_updated_at: DateTime<Utc>,
         patch: &OauthConnectionPatch,
     ) -> Result<OauthConnection> {
-        let current = self.get(id).await?;
+        let row = self
+            .visible_row(id)
+            .await?
+            .ok_or(Error::NotFound { entity: ENTITY })?;
+        let (stored_access, stored_refresh) = (row.access_token.clone(), row.refresh_token.clone());
+        let current = row.into_entity()?;
         access::require_self(self.exec, current.user_id)?;
         if current.updated_at != expected_updated_at {
             return Err(Error::Conflict { entity: ENTITY });
         }
         let next = current.patched(patch)?;
         let uuid = id.into_uuid();
-        let keys = self.exec.keys()?;
+        let sealed = |column: &str, new: &Option<Option<SecretString>>, stored: Option<String>| {
+            Ok::<_, Error>(match new {
+                None => stored,
+                Some(token) => seal(self.exec.keys()?, column, uuid, token.as_ref()),
+            })
+        };
         let changes = OauthConnectionChangeset {
             provider_email: next.provider_email.as_ref().map(|e| e.to_string()),
-            access_token: seal(keys, "access_token", uuid, next.access_token.as_ref()),
-            refresh_token: seal(keys, "refresh_token", uuid, next.refresh_token.as_ref()),
+            access_token: sealed("access_token", &patch.access_token, stored_access)?,
+            refresh_token: sealed("refresh_token", &patch.refresh_token, stored_refresh)?,
             token_expires_at: next.token_expires_at,
             provider_data: next.provider_data.clone().map(serde_json::Value::Object),
             status: next.status.as_str(),
@@ -272,7 +342,7 @@ impl<'e, E: Executor> OauthConnections<'e, E> {
             .await?;
         updated
             .ok_or(Error::Conflict { entity: ENTITY })?
-            .into_entity(self.exec.keys()?)
+            .into_entity()
     }
 
     /// Stores the tokens a provider returned on refresh (`refresh_token`

@@ -20,13 +20,15 @@ use crate::schema::auth::{tenants, user_sessions, users};
 use crate::sql;
 use crate::unit_of_work::PlatformWork;
 
-/// What sign-in needs to know about the account behind an e-mail.
+/// What sign-in needs to know about the account behind an e-mail, read with
+/// the user's row locked (see [`PlatformWork::find_login_candidate`]).
 #[derive(Clone)]
 pub(crate) struct LoginCandidate {
     pub(crate) id: UserId,
     pub(crate) tenant_id: TenantId,
     pub(crate) password_hash: Option<PasswordHash>,
     pub(crate) status: String,
+    pub(crate) failed_attempts: i32,
     pub(crate) locked_until: Option<DateTime<Utc>>,
     pub(crate) tenant_status: String,
 }
@@ -72,20 +74,7 @@ pub(crate) fn next_failure(
 }
 
 /// A user's failed-attempt count and lock.
-type Counters = (i32, Option<DateTime<Utc>>);
-
-/// Reads a user's counters, locking the row.
-pub(crate) fn lock_counters(user: UserId) -> Statement<Option<Counters>> {
-    Box::new(move |conn| {
-        users::table
-            .find(user.into_uuid())
-            .select((users::failed_login_attempts, users::locked_until))
-            .for_update()
-            .first(&mut { conn })
-            .map(|r| r.optional())
-            .boxed()
-    })
-}
+pub(crate) type Counters = (i32, Option<DateTime<Utc>>);
 
 /// Writes a user's counters.
 pub(crate) fn write_counters(
@@ -105,7 +94,16 @@ pub(crate) fn write_counters(
 
 impl PlatformWork {
     /// The live account behind `email` (already normalised), with its
-    /// tenant's status.
+    /// tenant's status, **its row locked** until the platform work ends.
+    ///
+    /// The lock is what makes the lockout hold under concurrency: every
+    /// attempt on one account reads `failed_login_attempts` and
+    /// `locked_until` only after the previous attempt has written them, so
+    /// the decision (refuse as locked, or evaluate the password and count a
+    /// failure) is always taken on current values, and at most
+    /// `max_failed_attempts` passwords are ever evaluated before the lock
+    /// holds. Only the user's row is locked (the tenant's status is read by a
+    /// sub-select), so sign-ins of different users never wait for each other.
     pub(crate) async fn find_login_candidate(
         &mut self,
         email: Email,
@@ -114,7 +112,6 @@ impl PlatformWork {
         let found = self
             .run("users", move |conn| {
                 users::table
-                    .inner_join(tenants::table)
                     .filter(users::email.eq(email))
                     .filter(users::deleted_at.is_null())
                     .select((
@@ -122,45 +119,66 @@ impl PlatformWork {
                         users::tenant_id,
                         users::password_hash,
                         users::status,
+                        users::failed_login_attempts,
                         users::locked_until,
-                        tenants::status,
+                        tenants::table
+                            .filter(tenants::id.eq(users::tenant_id))
+                            .select(tenants::status)
+                            .single_value(),
                     ))
-                    .first::<(Uuid, Uuid, String, String, Option<DateTime<Utc>>, String)>(&mut {
-                        conn
-                    })
+                    .for_update()
+                    .first::<(
+                        Uuid,
+                        Uuid,
+                        String,
+                        String,
+                        i32,
+                        Option<DateTime<Utc>>,
+                        Option<String>,
+                    )>(&mut { conn })
                     .map(|r| r.optional())
                     .boxed()
             })
             .await?;
         Ok(found.map(
-            |(id, tenant, hash, status, locked_until, tenant_status)| LoginCandidate {
-                id: UserId::from_uuid(id),
-                tenant_id: TenantId::from_uuid(tenant),
-                // A stored value that is not an argon2id hash never matches.
-                password_hash: PasswordHash::new(&hash).ok(),
-                status,
-                locked_until,
-                tenant_status,
+            |(id, tenant, hash, status, failed_attempts, locked_until, tenant_status)| {
+                LoginCandidate {
+                    id: UserId::from_uuid(id),
+                    tenant_id: TenantId::from_uuid(tenant),
+                    // A stored value that is not an argon2id hash never matches.
+                    password_hash: PasswordHash::new(&hash).ok(),
+                    status,
+                    failed_attempts,
+                    locked_until,
+                    // The foreign key guarantees the tenant; "" never signs in.
+                    tenant_status: tenant_status.unwrap_or_default(),
+                }
             },
         ))
     }
 
-    /// Counts one failed sign-in of `user` (locking the row, so concurrent
-    /// failures all count) and returns the new count and lock.
+    /// Counts one failed sign-in of `candidate` (whose row this work locked
+    /// when it found it, so the counters are current) and returns the new
+    /// count and lock.
     pub(crate) async fn record_failed_login(
         &mut self,
-        user: UserId,
+        candidate: &LoginCandidate,
         now: DateTime<Utc>,
         max: u32,
         lockout: TimeDelta,
-    ) -> Result<(i32, Option<DateTime<Utc>>)> {
-        let (attempts, locked_until) = self
-            .run("users", lock_counters(user))
-            .await?
-            .ok_or(Error::NotFound { entity: "users" })?;
-        let (attempts, locked_until) = next_failure(attempts, locked_until, now, max, lockout);
-        self.run("users", write_counters(user, attempts, locked_until))
-            .await?;
+    ) -> Result<Counters> {
+        let (attempts, locked_until) = next_failure(
+            candidate.failed_attempts,
+            candidate.locked_until,
+            now,
+            max,
+            lockout,
+        );
+        self.run(
+            "users",
+            write_counters(candidate.id, attempts, locked_until),
+        )
+        .await?;
         Ok((attempts, locked_until))
     }
 

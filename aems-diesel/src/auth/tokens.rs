@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use aems_core::{TokenHash, UserSessionId};
+use aems_core::{Secret, TokenHash, UserSessionId};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chacha20poly1305::aead::OsRng;
@@ -63,19 +63,20 @@ fn is_secret_text(text: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// A session token: what a client presents with every request.
+/// A session token: what a client presents with every request. Wiped when
+/// dropped and compared in constant time (it is a [`Secret`]).
 #[derive(Clone, PartialEq, Eq)]
-pub struct SessionToken(String);
+pub struct SessionToken(Secret<String>);
 
 impl SessionToken {
     pub(crate) fn generate() -> Self {
-        Self(URL_SAFE_NO_PAD.encode(random_bytes::<32>()))
+        Self(Secret::new(URL_SAFE_NO_PAD.encode(random_bytes::<32>())))
     }
 
     /// Checks the shape of a token a client sent (nothing is looked up).
     pub fn parse(text: &str) -> Result<Self, MalformedToken> {
         if is_secret_text(text) {
-            Ok(Self(text.to_owned()))
+            Ok(Self(Secret::new(text.to_owned())))
         } else {
             Err(MalformedToken)
         }
@@ -83,12 +84,12 @@ impl SessionToken {
 
     /// The token, to hand to the client (once).
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose()
     }
 
     /// What is stored: its SHA-256.
     pub fn hash(&self) -> TokenHash {
-        sha256_hex(&self.0)
+        sha256_hex(self.0.expose())
     }
 }
 
@@ -99,11 +100,11 @@ impl fmt::Debug for SessionToken {
 }
 
 /// A refresh token: exchanged once for a new session token and a new
-/// refresh token.
+/// refresh token. Wiped when dropped and compared in constant time.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RefreshToken {
     session: UserSessionId,
-    text: String,
+    text: Secret<String>,
 }
 
 impl RefreshToken {
@@ -111,7 +112,7 @@ impl RefreshToken {
         let secret = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
         Self {
             session,
-            text: format!("{}.{secret}", session.into_uuid().simple()),
+            text: Secret::new(format!("{}.{secret}", session.into_uuid().simple())),
         }
     }
 
@@ -124,7 +125,7 @@ impl RefreshToken {
         let session = Uuid::try_parse(id).map_err(|_| MalformedToken)?;
         Ok(Self {
             session: UserSessionId::from_uuid(session),
-            text: text.to_owned(),
+            text: Secret::new(text.to_owned()),
         })
     }
 
@@ -135,12 +136,12 @@ impl RefreshToken {
 
     /// The token, to hand to the client (once).
     pub fn expose(&self) -> &str {
-        &self.text
+        self.text.expose()
     }
 
     /// What is stored: its SHA-256.
     pub fn hash(&self) -> TokenHash {
-        sha256_hex(&self.text)
+        sha256_hex(self.text.expose())
     }
 }
 

@@ -210,14 +210,14 @@ impl UserMfaRow {
             .collect()
     }
 
-    fn into_entity(self, keys: &KeyRing) -> Result<UserMfa> {
-        let secret = self.secret(keys)?;
+    /// The factor as read back: never its secret, which is shown once at
+    /// enrolment and opened afterwards only to check a code.
+    fn into_entity(self) -> Result<UserMfa> {
         Ok(UserMfa {
             id: UserMfaId::from_uuid(self.id),
             user_id: UserId::from_uuid(self.user_id),
             mfa_type: crate::repository::decode(ENTITY, "mfa_type", &self.mfa_type)?,
             is_enabled: self.is_enabled,
-            secret_key: secret.map(|s| s.to_base32()),
             backup_codes: self
                 .backup_codes
                 .as_ref()
@@ -245,8 +245,9 @@ struct NewUserMfaRow {
 /// The second factors of the context's tenant's users: `uow.user_mfa()`.
 ///
 /// A user reads and manages their own factors; an admin may read and disable
-/// anyone's (e.g. a lost phone). Reading opens the sealed TOTP secret, so it
-/// needs the key ring ([`Error::Config`] without one).
+/// anyone's (e.g. a lost phone). No read returns the TOTP secret: it is shown
+/// once, by [`begin_totp_enrolment`](Self::begin_totp_enrolment), and opened
+/// afterwards only to check a code (which needs the key ring).
 pub struct UserMfas<'e, E> {
     exec: &'e mut E,
 }
@@ -256,20 +257,20 @@ impl<'e, E: Executor> UserMfas<'e, E> {
         Self { exec }
     }
 
-    /// `user`'s factors (at most one per type), by type.
+    /// `user`'s factors (at most one per type), by type. The TOTP secret is
+    /// not among what is returned (nor opened): it was shown once, at
+    /// enrolment.
     pub async fn list_for_user(&mut self, user: UserId) -> Result<Vec<UserMfa>> {
         access::require_self_or_admin(self.exec, user).await?;
         let rows = self.rows_of(user).await?;
-        let keys = self.exec.keys()?;
-        rows.into_iter().map(|r| r.into_entity(keys)).collect()
+        rows.into_iter().map(UserMfaRow::into_entity).collect()
     }
 
-    /// `user`'s factor of type `mfa_type`, if any.
+    /// `user`'s factor of type `mfa_type`, if any (without its secret).
     pub async fn find(&mut self, user: UserId, mfa_type: MfaType) -> Result<Option<UserMfa>> {
         access::require_self_or_admin(self.exec, user).await?;
         let row = self.row(user, mfa_type, false).await?;
-        let keys = self.exec.keys()?;
-        row.map(|r| r.into_entity(keys)).transpose()
+        row.map(UserMfaRow::into_entity).transpose()
     }
 
     /// Whether `user` has any enabled factor (what sign-in asks).
@@ -548,7 +549,7 @@ impl<'e, E: Transactional> UserMfas<'e, E> {
                 .with("mfa_type", mfa_type.as_str()),
         )
         .await?;
-        stored.into_entity(self.exec.keys()?)
+        stored.into_entity()
     }
 
     /// Removes `user`'s factor of type `mfa_type` (the user, or an admin for

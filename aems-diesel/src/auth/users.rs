@@ -310,8 +310,10 @@ impl<'e, E: Executor> Users<'e, E> {
     /// the password policy are checked first and nothing is sent when they
     /// fail; the password is hashed with argon2id. An address or username
     /// still held by a soft-deleted user of the tenant is
-    /// [`Error::CollidesWithDeleted`]; one held by anyone else
-    /// (addresses are unique across tenants) is [`Error::UniqueViolation`].
+    /// [`Error::CollidesWithDeleted`]; an address held by anyone else
+    /// (addresses are unique across tenants) or a username held by another
+    /// user of the tenant (`uq_users_tenant_id_username`: usernames are unique
+    /// per tenant only) is [`Error::UniqueViolation`].
     pub async fn create(&mut self, new: NewUser, passwords: &Passwords) -> Result<User> {
         new.check()?;
         let email = normalize_email(&new.email)?;
@@ -400,7 +402,7 @@ impl<'e, E: Executor> Users<'e, E> {
         let constraint = if held.contains(&wanted_email) {
             "uq_users_email"
         } else {
-            "uq_users_username"
+            "uq_users_tenant_id_username"
         };
         Err(Error::CollidesWithDeleted {
             entity: ENTITY,

@@ -253,18 +253,52 @@ async fn the_totp_secret_is_stored_sealed_and_only_opens_with_the_key_ring() {
         assert!(hash.starts_with("$argon2id$"));
         assert!(!hash.contains(&code.replace('-', "")));
     }
-    // Without a key ring, reading the factor is a configuration error.
-    let ctx = aems_diesel::Context::new(tenant, user);
-    let mut db = w.t.database.one_shot(&ctx).await.unwrap();
-    assert!(matches!(
-        db.user_mfa().list_for_user(user).await,
-        Err(Error::Config(_))
-    ));
-    // With it, the entity carries the secret, redacted in Debug.
-    let mut db = w.db.one_shot(&ctx).await.unwrap();
-    let factors = db.user_mfa().list_for_user(user).await.unwrap();
-    assert_eq!(factors[0].secret_key.as_ref().unwrap().expose(), &base32);
-    assert!(!format!("{factors:?}").contains(&base32));
+    let _ = tenant;
+}
+
+#[tokio::test]
+async fn the_totp_secret_is_shown_once_at_enrolment_and_never_read_back() {
+    // Every read of a factor used to open the sealed secret and hand it to
+    // the user and to any admin of the tenant. Now no read opens it: a
+    // database without a key ring serves every read of a factor, which it
+    // could not if one of them opened the secret.
+    let w = AuthWorld::new().await;
+    let (tenant, admin_id, _, _) = enrolled(&w).await;
+    let admin_ctx = aems_diesel::Context::new(tenant, admin_id);
+    let colleague =
+        w.db.one_shot(&admin_ctx)
+            .await
+            .unwrap()
+            .users()
+            .create(new_user("bob@acme.example.com"), w.auth.passwords())
+            .await
+            .unwrap()
+            .id;
+    let ctx = aems_diesel::Context::new(tenant, colleague);
+    let mut uow = w.db.unit_of_work(&ctx).await.unwrap();
+    let enrolment = uow
+        .user_mfa()
+        .begin_totp_enrolment(colleague, w.auth.mfa())
+        .await
+        .unwrap();
+    let base32 = enrolment.secret_base32.expose().clone();
+    let code = decode_base32(&base32).code_at(w.clock.now().timestamp(), TotpParams::default());
+    uow.user_mfa()
+        .confirm_totp(colleague, &code, w.auth.mfa())
+        .await
+        .unwrap();
+    uow.commit().await.unwrap();
+
+    for reader in [&ctx, &admin_ctx] {
+        let mut db = w.t.database.one_shot(reader).await.unwrap();
+        let factors = db.user_mfa().list_for_user(colleague).await.unwrap();
+        assert_eq!(factors.len(), 1);
+        assert!(factors[0].is_enabled);
+        let found = db.user_mfa().find(colleague, MfaType::Totp).await.unwrap();
+        assert_eq!(found.as_ref(), factors.first());
+        let shown = format!("{factors:?} {}", serde_json::to_string(&factors).unwrap());
+        assert!(!shown.contains(&base32));
+    }
 }
 
 #[tokio::test]
@@ -314,7 +348,7 @@ async fn sms_and_email_factors_are_checked_by_the_application() {
         .enable_external(user.id, MfaType::Sms)
         .await
         .unwrap();
-    assert!(factor.is_enabled && factor.secret_key.is_none());
+    assert!(factor.is_enabled);
     assert!(matches!(
         uow.user_mfa().enable_external(user.id, MfaType::Totp).await,
         Err(Error::Validation(_))

@@ -1,7 +1,9 @@
 //! `auth` tables through their repositories, the authentication flows, and
 //! the security suite.
 
+mod attacks;
 mod flows;
+mod lockout;
 mod mfa;
 mod oauth_connections;
 mod security;

@@ -33,8 +33,15 @@ async fn link_refresh_and_unlink_with_tokens_sealed_at_rest() {
         .link(link(me, "ms-123"))
         .await
         .unwrap();
+    assert!(linked.has_access_token && linked.has_refresh_token);
     assert_eq!(
-        linked.access_token.as_ref().unwrap().expose(),
+        db.oauth_connections()
+            .tokens(linked.id)
+            .await
+            .unwrap()
+            .access_token
+            .unwrap()
+            .expose(),
         "ya29.access-SECRET-1"
     );
     assert!(!format!("{linked:?}").contains("SECRET"));
@@ -62,16 +69,30 @@ async fn link_refresh_and_unlink_with_tokens_sealed_at_rest() {
         )
         .await
         .unwrap();
+    let tokens = db.oauth_connections().tokens(linked.id).await.unwrap();
     assert_eq!(
-        refreshed.access_token.as_ref().unwrap().expose(),
+        tokens.access_token.as_ref().unwrap().expose(),
         "ya29.access-SECRET-2"
     );
     assert_eq!(
-        refreshed.refresh_token.as_ref().unwrap().expose(),
+        tokens.refresh_token.as_ref().unwrap().expose(),
         "1//refresh-SECRET-1",
         "kept"
     );
     assert_eq!(refreshed.token_expires_at, None);
+    assert_eq!(tokens.expires_at, None);
+    // The refresh token kept its envelope byte for byte (nothing was opened
+    // and sealed again to keep it).
+    let after: Option<String> = admin(&w.t.db)
+        .await
+        .query_one(
+            "SELECT refresh_token FROM auth.oauth_connections WHERE id = $1",
+            &[&linked.id.into_uuid()],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(after, stored.1);
     // A stale update is a conflict.
     assert!(matches!(
         db.oauth_connections()
@@ -254,16 +275,159 @@ async fn retired_keys_are_replaced_by_resealing_through_the_api() {
     // Key 1 can now be dropped: a ring with key 2 alone opens everything.
     let only_new = w.t.database.clone().with_key_ring(KeyRing::new(2, key2));
     let mut db = only_new.one_shot(&w.t.ctx_a()).await.unwrap();
-    let read = db.oauth_connections().get(linked.id).await.unwrap();
-    assert_eq!(read.access_token.unwrap().expose(), "ya29.access-SECRET-1");
-    let factor = db
-        .user_mfa()
-        .find(me, aems_core::auth::user_mfa::MfaType::Totp)
-        .await
-        .unwrap()
-        .unwrap();
+    let tokens = db.oauth_connections().tokens(linked.id).await.unwrap();
     assert_eq!(
-        factor.secret_key.unwrap().expose(),
-        enrolment.secret_base32.expose()
+        tokens.access_token.unwrap().expose(),
+        "ya29.access-SECRET-1"
+    );
+    // The TOTP secret, re-sealed, still checks codes: sign-in's second step
+    // opens it (with key 2 alone).
+    let secret = super::decode_base32(enrolment.secret_base32.expose());
+    let mut uow = only_new.unit_of_work(&w.t.ctx_a()).await.unwrap();
+    let confirmed = uow
+        .user_mfa()
+        .confirm_totp(
+            me,
+            &secret.code_at(chrono::Utc::now().timestamp(), Default::default()),
+            auth2.mfa(),
+        )
+        .await;
+    assert!(confirmed.is_ok(), "{confirmed:?}");
+}
+
+#[tokio::test]
+async fn an_admin_cannot_link_a_provider_account_to_another_user() {
+    // Linking is how "sign in with …" finds whom to sign in: an admin who could
+    // link their own provider account to a colleague could sign in as them.
+    let w = AuthWorld::new().await;
+    let mut db = w.db.one_shot(&w.t.ctx_a()).await.unwrap();
+    let colleague = db
+        .users()
+        .create(
+            super::new_user("colleague@a.example.com"),
+            w.auth.passwords(),
+        )
+        .await
+        .unwrap();
+    let before = w.t.count("auth.oauth_connections").await;
+    match db
+        .oauth_connections()
+        .link(link(colleague.id, "ms-admins-own-account"))
+        .await
+    {
+        Err(Error::PermissionDenied { .. }) => {}
+        other => panic!("an admin linked an account to another user: {other:?}"),
+    }
+    assert_eq!(w.t.count("auth.oauth_connections").await, before);
+    let mut platform = w.db.platform("oauth sign-in", None).await.unwrap();
+    assert_eq!(
+        platform
+            .find_oauth_user(OauthProvider::Microsoft, "ms-admins-own-account")
+            .await
+            .unwrap(),
+        None,
+        "nobody can be signed in through it"
+    );
+    platform.commit().await.unwrap();
+    // The colleague links their own.
+    let ctx = aems_diesel::Context::new(TenantId::from_uuid(w.t.a.tenant), colleague.id);
+    let mut theirs = w.db.one_shot(&ctx).await.unwrap();
+    theirs
+        .oauth_connections()
+        .link(link(colleague.id, "ms-colleagues-own-account"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn oauth_tokens_go_only_to_their_owner_through_an_audited_call() {
+    // Every read of a connection used to open its tokens for the owner and
+    // for any admin, unaudited. Now reads never open them (a database
+    // without a key ring serves them), and the owner alone gets them, from
+    // `tokens`, which records the disclosure.
+    let w = AuthWorld::new().await;
+    let admin_ctx = w.t.ctx_a();
+    let colleague =
+        w.db.one_shot(&admin_ctx)
+            .await
+            .unwrap()
+            .users()
+            .create(
+                super::new_user("colleague@a.example.com"),
+                w.auth.passwords(),
+            )
+            .await
+            .unwrap()
+            .id;
+    let ctx = aems_diesel::Context::new(TenantId::from_uuid(w.t.a.tenant), colleague);
+    let linked =
+        w.db.one_shot(&ctx)
+            .await
+            .unwrap()
+            .oauth_connections()
+            .link(link(colleague, "ms-colleague"))
+            .await
+            .unwrap();
+    assert!(linked.has_access_token && linked.has_refresh_token);
+
+    for reader in [&ctx, &admin_ctx] {
+        let mut keyless = w.t.database.one_shot(reader).await.unwrap();
+        let read = keyless.oauth_connections().get(linked.id).await.unwrap();
+        assert_eq!(read, linked);
+        let listed = keyless
+            .oauth_connections()
+            .list_for_user(colleague)
+            .await
+            .unwrap();
+        assert_eq!(listed, vec![linked.clone()]);
+    }
+    let reads = |w: &AuthWorld| {
+        let id = linked.id.into_uuid();
+        let db = w.t.db.admin_url();
+        async move {
+            crate::support::client(&db)
+                .await
+                .query(
+                    "SELECT user_id, new_values FROM risk.audit_logs
+                     WHERE action = 'oauth_tokens_read' AND entity_id = $1",
+                    &[&id],
+                )
+                .await
+                .unwrap()
+        }
+    };
+    assert!(reads(&w).await.is_empty());
+
+    // An admin may not have them.
+    let mut as_admin = w.db.one_shot(&admin_ctx).await.unwrap();
+    assert!(matches!(
+        as_admin.oauth_connections().tokens(linked.id).await,
+        Err(Error::PermissionDenied { .. })
+    ));
+    assert!(reads(&w).await.is_empty(), "a refused read records nothing");
+
+    // The owner has them, and the disclosure is recorded (without them).
+    let mut mine = w.db.one_shot(&ctx).await.unwrap();
+    let tokens = mine.oauth_connections().tokens(linked.id).await.unwrap();
+    assert_eq!(
+        tokens.access_token.as_ref().unwrap().expose(),
+        "ya29.access-SECRET-1"
+    );
+    assert_eq!(
+        tokens.refresh_token.as_ref().unwrap().expose(),
+        "1//refresh-SECRET-1"
+    );
+    let recorded = reads(&w).await;
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(
+        recorded[0].get::<_, Option<uuid::Uuid>>(0),
+        Some(colleague.into_uuid())
+    );
+    let values: Option<serde_json::Value> = recorded[0].get(1);
+    assert!(
+        !values
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+            .contains("SECRET")
     );
 }

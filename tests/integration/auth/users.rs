@@ -260,7 +260,7 @@ async fn soft_delete_restore_collisions_and_purge() {
     same_name.username = Some("grace".parse().unwrap());
     match db.users().create(same_name, w.auth.passwords()).await {
         Err(Error::CollidesWithDeleted { constraint, .. }) => {
-            assert_eq!(constraint, "uq_users_username")
+            assert_eq!(constraint, "uq_users_tenant_id_username")
         }
         other => panic!("{other:?}"),
     }
@@ -352,4 +352,41 @@ async fn another_tenants_users_are_not_found_listed_updated_or_deleted() {
             .await,
         Err(Error::UniqueViolation { .. })
     ));
+}
+
+#[tokio::test]
+async fn a_username_is_unique_in_its_tenant_and_says_nothing_about_other_tenants() {
+    // With usernames unique across all tenants, an admin of A learned from a
+    // refused create whether a username existed in any other tenant.
+    let w = AuthWorld::new().await;
+    let named = |email: &str, name: &str| {
+        let mut input = new_user(email);
+        input.username = Some(name.parse().unwrap());
+        input
+    };
+    let mut a = w.db.one_shot(&w.t.ctx_a()).await.unwrap();
+    a.users()
+        .create(named("ceo@a.example.com", "ceo"), w.auth.passwords())
+        .await
+        .unwrap();
+    let mut b = w.db.one_shot(&w.t.ctx_b()).await.unwrap();
+    let theirs = b
+        .users()
+        .create(named("ceo@b.example.com", "ceo"), w.auth.passwords())
+        .await
+        .expect("another tenant's username is no obstacle, and no answer");
+    assert_eq!(
+        theirs.username.map(|n| n.to_string()).as_deref(),
+        Some("ceo")
+    );
+    match a
+        .users()
+        .create(named("ceo2@a.example.com", "ceo"), w.auth.passwords())
+        .await
+    {
+        Err(Error::UniqueViolation { constraint, .. }) => {
+            assert_eq!(constraint, "uq_users_tenant_id_username")
+        }
+        other => panic!("a username twice in one tenant: {other:?}"),
+    }
 }
