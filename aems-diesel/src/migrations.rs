@@ -17,7 +17,10 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use crate::error::{Error, Result};
 
 /// Every migration of the A-EMS schema, compiled into the library.
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
+///
+/// `aems-diesel/migrations` links to the repository's `migrations/`; in the
+/// packaged crate it is a plain directory holding the same files.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// The advisory-lock key that serialises migration runs ("AEMSMIGR").
 pub const MIGRATION_LOCK_KEY: i64 = 0x4145_4d53_4d49_4752;
