@@ -32,7 +32,7 @@ pub use config::DatabaseConfig;
 pub use context::Context;
 pub use crypto::{CryptoError, KeyRing};
 pub use database::Database;
-pub use error::{Error, Result};
+pub use error::{BoxError, Error, PoolTimeout, Result};
 pub use migrations::MigrationReport;
 pub use repository::{Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Order, Page, PageRequest};
 

@@ -13,6 +13,7 @@ mod schema;
 mod analytics;
 mod audit;
 mod auth;
+mod errors;
 mod finance;
 mod generator;
 mod hr;
