@@ -17,6 +17,7 @@ mod error;
 pub mod finance;
 pub mod hr;
 pub mod migrations;
+mod pool_status;
 pub mod products;
 mod repository;
 pub mod risk;
@@ -34,6 +35,7 @@ pub use crypto::{CryptoError, KeyRing};
 pub use database::Database;
 pub use error::{BoxError, Error, PoolTimeout, Result};
 pub use migrations::MigrationReport;
+pub use pool_status::PoolStatus;
 pub use repository::{Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Order, Page, PageRequest};
 
 /// Everything an application needs in scope: the repository traits.
@@ -51,3 +53,6 @@ pub mod prelude {
     };
 }
 pub use unit_of_work::{Executor, OneShot, PlatformWork, Transactional, UnitOfWork};
+
+// The crates the public API exposes, the very versions aems-core uses.
+pub use aems_core::{bigdecimal, chrono, serde_json, uuid};
