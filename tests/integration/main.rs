@@ -21,4 +21,5 @@ mod products;
 mod risk;
 mod round_trips;
 mod sales;
+mod serde;
 mod unit_of_work;

@@ -195,6 +195,11 @@ impl<'e, E: Executor> Tenants<'e, E> {
 
 /// What the platform lists: every condition given must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct TenantFilter {
     /// Only this status.

@@ -144,6 +144,11 @@ impl UserChangeset {
 /// What to list: every condition given must hold. Soft-deleted users are
 /// never listed (see [`Users::list_deleted`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct UserFilter {
     /// Only this role.

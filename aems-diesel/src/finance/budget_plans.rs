@@ -232,6 +232,11 @@ impl BudgetPlanChangeset {
 
 /// What to list: every condition given must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct BudgetPlanFilter {
     /// Only budgets of this fiscal year.

@@ -216,6 +216,11 @@ impl DecisionChangeset {
 
 /// What to list: every condition given must hold. Dates are inclusive.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct ExpenseFilter {
     /// Only expenses in this approval status.

@@ -196,6 +196,11 @@ impl FinanceMetricChangeset {
 
 /// What to list: every condition given must hold. Dates are inclusive.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct FinanceMetricFilter {
     /// Only rows of this period type.

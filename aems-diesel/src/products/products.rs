@@ -241,6 +241,11 @@ impl ProductChangeset {
 /// What to list: every condition given must hold. Soft-deleted products are
 /// never listed (see [`Products::list_deleted`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct ProductFilter {
     /// Only this category (exact match).

@@ -175,6 +175,11 @@ impl ComplianceRecordChangeset {
 /// What to list: every condition given must hold. A record without a
 /// deadline matches no deadline condition.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct ComplianceRecordFilter {
     /// Only this compliance status.

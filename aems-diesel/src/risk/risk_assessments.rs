@@ -309,6 +309,11 @@ impl RevisedPlans {
 
 /// What to list: every condition given must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct RiskAssessmentFilter {
     /// Only this level.

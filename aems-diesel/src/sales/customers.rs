@@ -184,6 +184,11 @@ impl CustomerChangeset {
 /// What to list: every condition given must hold. Soft-deleted customers are
 /// never listed (see [`Customers::list_deleted`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct CustomerFilter {
     /// Only this segment.

@@ -169,6 +169,11 @@ impl SalesMetricChangeset {
 
 /// What to list: every condition given must hold. Dates are inclusive.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct SalesMetricFilter {
     /// Only rows of this period type.

@@ -204,6 +204,11 @@ impl StageChangeset {
 
 /// What to list: every condition given must hold. Dates are inclusive.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct DealFilter {
     /// Only deals in this stage.
