@@ -237,6 +237,7 @@ pub struct AuditPage {
 }
 
 /// Reads and writes the audit trail of the context's tenant: `uow.audit()`.
+#[derive(Debug)]
 pub struct AuditTrail<'e, E> {
     exec: &'e mut E,
 }

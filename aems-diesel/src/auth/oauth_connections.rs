@@ -143,6 +143,7 @@ struct OauthConnectionChangeset {
 /// A user links, refreshes and unlinks their own connections; an admin may
 /// read and unlink anyone's. Reading opens the sealed tokens, so it needs the
 /// key ring ([`Error::Config`] without one).
+#[derive(Debug)]
 pub struct OauthConnections<'e, E> {
     exec: &'e mut E,
 }

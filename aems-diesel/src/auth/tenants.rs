@@ -88,6 +88,7 @@ impl TenantChangeset {
 }
 
 /// The context's own tenant: `uow.tenants()`.
+#[derive(Debug)]
 pub struct Tenants<'e, E> {
     exec: &'e mut E,
 }

@@ -247,6 +247,7 @@ struct NewUserMfaRow {
 /// A user reads and manages their own factors; an admin may read and disable
 /// anyone's (e.g. a lost phone). Reading opens the sealed TOTP secret, so it
 /// needs the key ring ([`Error::Config`] without one).
+#[derive(Debug)]
 pub struct UserMfas<'e, E> {
     exec: &'e mut E,
 }

@@ -140,6 +140,7 @@ impl SessionFilter {
 ///
 /// A user reads and revokes their own sessions; an admin those of every user
 /// of the tenant ([`Error::PermissionDenied`] otherwise).
+#[derive(Debug)]
 pub struct UserSessions<'e, E> {
     exec: &'e mut E,
 }

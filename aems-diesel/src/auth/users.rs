@@ -205,6 +205,7 @@ fn contains_pattern(text: &str) -> String {
 /// and purging users, and changing someone else's role, status or address,
 /// are for the tenant's active admins ([`Error::PermissionDenied`] otherwise);
 /// a user may change their own names and username.
+#[derive(Debug)]
 pub struct Users<'e, E> {
     exec: &'e mut E,
 }

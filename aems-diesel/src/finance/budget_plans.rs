@@ -277,6 +277,7 @@ impl BudgetPlanFilter {
 /// Reached from a unit of work or a one-shot executor: `uow.budget_plans()`.
 /// [`recompute_actuals`](Self::recompute_actuals) needs a unit of work (it
 /// locks the budget).
+#[derive(Debug)]
 pub struct BudgetPlans<'e, E> {
     exec: &'e mut E,
 }

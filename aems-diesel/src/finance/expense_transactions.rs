@@ -282,6 +282,7 @@ impl ExpenseFilter {
 /// Reached from a unit of work or a one-shot executor:
 /// `uow.expense_transactions()`. Decisions need a unit of work (they lock the
 /// expense).
+#[derive(Debug)]
 pub struct ExpenseTransactions<'e, E> {
     exec: &'e mut E,
 }

@@ -247,6 +247,7 @@ impl FinanceMetricFilter {
 /// `uow.finance_metrics()`. A period's row is written with
 /// [`upsert`](Self::upsert) (insert, or replace the figures of the row already
 /// recorded for that date and period type).
+#[derive(Debug)]
 pub struct FinanceMetrics<'e, E> {
     exec: &'e mut E,
 }

@@ -324,6 +324,7 @@ impl EmployeeFilter {
 }
 
 /// The employees of the context's tenant (`uow.employees()`).
+#[derive(Debug)]
 pub struct Employees<'e, E> {
     exec: &'e mut E,
 }

@@ -225,6 +225,7 @@ impl HrMetricFilter {
 }
 
 /// The HR metrics of the context's tenant (`uow.hr_metrics()`).
+#[derive(Debug)]
 pub struct HrMetrics<'e, E> {
     exec: &'e mut E,
 }

@@ -302,6 +302,7 @@ pub struct Hire {
 }
 
 /// The candidates of the context's tenant (`uow.recruitment_pipeline()`).
+#[derive(Debug)]
 pub struct RecruitmentPipeline<'e, E> {
     exec: &'e mut E,
 }

@@ -297,6 +297,7 @@ impl StockOp {
 }
 
 /// The stock of the context's tenant (`uow.inventory_levels()`).
+#[derive(Debug)]
 pub struct InventoryLevels<'e, E> {
     exec: &'e mut E,
 }

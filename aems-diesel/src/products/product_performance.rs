@@ -228,6 +228,7 @@ impl ProductPerformanceFilter {
 }
 
 /// The product figures of the context's tenant (`uow.product_performance()`).
+#[derive(Debug)]
 pub struct ProductPerformances<'e, E> {
     exec: &'e mut E,
 }

@@ -403,6 +403,7 @@ fn list_query(filter: CheckedFilter, page: PageRequest) -> ProductQuery {
 }
 
 /// The products of the context's tenant (`uow.products()`).
+#[derive(Debug)]
 pub struct Products<'e, E> {
     exec: &'e mut E,
 }

@@ -242,6 +242,7 @@ impl ComplianceRecordFilter {
 ///
 /// Reached from a unit of work or a one-shot executor:
 /// `uow.compliance_records()`.
+#[derive(Debug)]
 pub struct ComplianceRecords<'e, E> {
     exec: &'e mut E,
 }

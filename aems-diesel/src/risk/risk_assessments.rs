@@ -370,6 +370,7 @@ impl RiskAssessmentFilter {
 /// Reached from a unit of work or a one-shot executor:
 /// `uow.risk_assessments()`. Reassessment needs a unit of work (it locks the
 /// row and writes in the same transaction).
+#[derive(Debug)]
 pub struct RiskAssessments<'e, E> {
     exec: &'e mut E,
 }

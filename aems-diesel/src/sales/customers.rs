@@ -237,6 +237,7 @@ impl CustomerFilter {
 /// Reached from a unit of work or a one-shot executor:
 /// `uow.customers()`. See the crate documentation for the shape every
 /// repository shares.
+#[derive(Debug)]
 pub struct Customers<'e, E> {
     exec: &'e mut E,
 }

@@ -219,6 +219,7 @@ impl SalesMetricFilter {
 /// Reached from a unit of work or a one-shot executor: `uow.sales_metrics()`.
 /// A period's row is written with [`upsert`](Self::upsert) (insert, or replace
 /// the figures of the row already recorded for that date and period type).
+#[derive(Debug)]
 pub struct SalesMetrics<'e, E> {
     exec: &'e mut E,
 }

@@ -280,6 +280,7 @@ impl DealFilter {
 ///
 /// Reached from a unit of work or a one-shot executor: `uow.sales_pipeline()`.
 /// Stage moves need a unit of work (they lock the deal).
+#[derive(Debug)]
 pub struct SalesPipeline<'e, E> {
     exec: &'e mut E,
 }
