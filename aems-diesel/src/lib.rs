@@ -30,7 +30,7 @@ mod unit_of_work;
 pub mod testing;
 
 pub use config::DatabaseConfig;
-pub use context::Context;
+pub use context::{Context, MAX_USER_AGENT_CHARS};
 pub use crypto::{CryptoError, KeyRing};
 pub use database::Database;
 pub use error::{BoxError, Error, PoolTimeout, Result};
