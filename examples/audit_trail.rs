@@ -13,13 +13,13 @@
 #[path = "support/mod.rs"]
 mod support;
 
+use aems::chrono::Utc;
 use aems::core::auth::tenants::NewTenant;
 use aems::core::auth::users::{NewUser, UserRole};
 use aems::core::sales::customers::{CustomerPatch, CustomerSegment, CustomerStatus, NewCustomer};
 use aems::core::{Password, UserSessionId};
 use aems::db::auth::{AuthConfig, Authenticator, ClientInfo};
 use aems::db::prelude::*;
-use chrono::Utc;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

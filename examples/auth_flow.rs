@@ -12,6 +12,7 @@
 #[path = "support/mod.rs"]
 mod support;
 
+use aems::chrono::{TimeDelta, Utc};
 use aems::core::auth::oauth_connections::{NewOauthConnection, OauthProvider, OauthStatus};
 use aems::core::auth::tenants::NewTenant;
 use aems::core::auth::users::{NewUser, UserRole};
@@ -22,7 +23,6 @@ use aems::db::auth::{
     AuthConfig, AuthError, Authenticator, ClientInfo, LoginOutcome, TotpParams, TotpSecret,
 };
 use aems::db::prelude::*;
-use chrono::{TimeDelta, Utc};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -284,7 +284,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             entry
                 .new_values
                 .as_ref()
-                .map(|v| serde_json::Value::Object(v.clone()).to_string())
+                .map(|v| aems::serde_json::Value::Object(v.clone()).to_string())
                 .unwrap_or_default()
         );
     }

@@ -11,6 +11,7 @@
 #[path = "support/mod.rs"]
 mod support;
 
+use aems::chrono::{Duration, Utc};
 use aems::core::auth::tenants::NewTenant;
 use aems::core::auth::users::NewUser;
 use aems::core::sales::customers::{CustomerSegment, NewCustomer};
@@ -20,7 +21,6 @@ use aems::db::auth::{AuthConfig, Authenticator, ClientInfo};
 use aems::db::prelude::*;
 use aems::db::sales::CustomerFilter;
 use aems::db::{Database, DatabaseConfig, Error};
-use chrono::{Duration, Utc};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

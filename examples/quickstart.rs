@@ -16,6 +16,7 @@
 #[path = "support/mod.rs"]
 mod support;
 
+use aems::chrono::{Datelike, Duration, Utc};
 use aems::core::auth::tenants::NewTenant;
 use aems::core::auth::users::{NewUser, User, UserRole};
 use aems::core::finance::expense_transactions::NewExpenseTransaction;
@@ -33,7 +34,6 @@ use aems::db::auth::{AuthConfig, Authenticator, ClientInfo};
 use aems::db::prelude::*;
 use aems::db::risk::RevisedPlans;
 use aems::db::sales::CustomerFilter;
-use chrono::{Datelike, Duration, Utc};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -388,7 +388,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     uow.commit().await?;
     let mut reads = db.one_shot(&ctx).await?;
     let s = reads.analytics().executive_summary().await?;
-    let shown = |d: Option<bigdecimal::BigDecimal>| {
+    let shown = |d: Option<aems::bigdecimal::BigDecimal>| {
         d.map(|d| d.round(2).to_string())
             .unwrap_or_else(|| "-".into())
     };

@@ -30,6 +30,7 @@ mod support;
 
 use std::str::FromStr;
 
+use aems::chrono::{Datelike, NaiveDate};
 use aems::core::products::inventory_levels::InventoryLevel;
 use aems::core::risk::risk_assessments::RiskLevel;
 use aems::core::sales::sales_pipeline::DealStage;
@@ -41,7 +42,6 @@ use aems::db::products::InventoryLevelFilter;
 use aems::db::risk::RiskAssessmentFilter;
 use aems::db::sales::{CustomerFilter, DealFilter};
 use aems::db::testing::generator::{Counts, GeneratorConfig, Scale, generate};
-use chrono::{Datelike, NaiveDate};
 
 /// `--name value` from the command line, else the environment variable.
 fn option<T: FromStr>(args: &[String], flag: &str, var: &str) -> Result<Option<T>, String>

@@ -72,3 +72,15 @@ pub use error::{DomainError, ErrorCode, FieldError, FieldErrors, TransitionError
 pub use ids::*;
 pub use validation::Input;
 pub use values::*;
+
+// The crates this API exposes (dates and instants, exact decimals, ids, JSON
+// objects), re-exported so that an application names the very versions these
+// types come from and needs no guess in its own Cargo.toml.
+pub use bigdecimal;
+pub use chrono;
+pub use serde_json;
+pub use uuid;
+
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -162,6 +162,7 @@ const SUMMARY: &str = "executive_summary";
 const SEGMENTS: &str = "customer_segments";
 
 /// The analytics of the context's tenant (`exec.analytics()`).
+#[derive(Debug)]
 pub struct Analytics<'e, E> {
     exec: &'e mut E,
 }

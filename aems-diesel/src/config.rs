@@ -5,7 +5,12 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::pg::PoolerMode;
 
-/// Settings for [`Database`](crate::Database).
+#[cfg(feature = "serde")]
+mod de;
+
+/// Settings for [`Database`](crate::Database), from code, from the environment
+/// ([`from_env`](Self::from_env)), or with feature `serde` from any
+/// configuration format (keys as in `from_env`, see its `Deserialize` impl).
 ///
 /// ```
 /// use aems_diesel::DatabaseConfig;

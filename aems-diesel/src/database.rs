@@ -100,8 +100,8 @@ impl Database {
     }
 
     /// Connections open and idle, for metrics.
-    pub fn pool_status(&self) -> deadpool::Status {
-        self.pool.status()
+    pub fn pool_status(&self) -> crate::PoolStatus {
+        self.pool.status().into()
     }
 
     /// Opens a unit of work for `ctx`: one transaction over several statements.

@@ -4,11 +4,23 @@
 //! the constraint's name (`uq_users_email`, ...), a refused row-level-security
 //! check is [`Error::PermissionDenied`], an `updated_at` that no longer matches
 //! is [`Error::Conflict`].
+//!
+//! Causes are kept, not flattened into text: a variant that wraps another
+//! error returns it from [`source`](std::error::Error::source) and does not
+//! repeat it in its own message, so an error-chain reporter (`anyhow`,
+//! `eyre`, a log layer walking `source()`) prints every cause exactly once.
+//! [`Error::is_retryable`] tells the failures that running the unit of work
+//! again can cure.
+
+use std::fmt;
 
 use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind};
 
 /// A result whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A cause of any type, kept whole (see [`Error::Pool`], [`Error::Migration`]).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong in the data layer.
 #[derive(Debug, thiserror::Error)]
@@ -84,10 +96,31 @@ pub enum Error {
         message: String,
     },
 
-    /// Another transaction made this one impossible to serialize, or a deadlock
-    /// was broken by aborting it; retrying the whole unit of work is safe.
+    /// Another transaction made this one impossible to serialize
+    /// (SQLSTATE 40001): it was rolled back, and running the whole unit of
+    /// work again is safe.
     #[error("transaction could not be serialized; retry it")]
     SerializationFailure,
+
+    /// PostgreSQL broke a deadlock by aborting this transaction (SQLSTATE
+    /// 40P01): it was rolled back, and running the whole unit of work again is
+    /// safe.
+    #[error("deadlock detected; the transaction was rolled back, retry it{}", detail_suffix(.detail))]
+    Deadlock {
+        /// PostgreSQL's detail line (which processes waited for what), when it
+        /// sent one.
+        detail: Option<String>,
+    },
+
+    /// The connection broke while a statement was on its way or being answered
+    /// (the server closed it, restarted, or the network failed); the
+    /// connection is not reused.
+    ///
+    /// The work was rolled back — unless the connection broke while its
+    /// `COMMIT` was being answered, when it may have committed. Running it
+    /// again is safe for work that is idempotent or checks first.
+    #[error("the connection to the database was lost")]
+    ConnectionLost(#[source] diesel::result::Error),
 
     /// A statement of this unit of work failed earlier (or its future was
     /// dropped mid-way): PostgreSQL refuses everything until the rollback, so
@@ -95,13 +128,35 @@ pub enum Error {
     #[error("an earlier statement of this unit of work failed; the work was rolled back")]
     TransactionAborted,
 
-    /// No connection could be had from the pool (timeout, or the server refused it).
-    #[error("connection pool: {0}")]
-    Pool(String),
+    /// No connection became free, or none could be opened, within the pool's
+    /// timeouts ([`DatabaseConfig::acquire_timeout`](crate::DatabaseConfig::acquire_timeout),
+    /// [`DatabaseConfig::connect_timeout`](crate::DatabaseConfig::connect_timeout)).
+    #[error("no database connection within the pool's timeout ({0})")]
+    PoolTimeout(PoolTimeout),
 
-    /// Running or checking the migrations failed.
-    #[error("migrations: {0}")]
-    Migration(String),
+    /// No connection could be had from the pool: opening one failed (the
+    /// server refused it or could not be reached), or the pool is closed. The
+    /// cause is the [`source`](std::error::Error::source).
+    #[error("cannot get a database connection from the pool")]
+    Pool(#[source] BoxError),
+
+    /// A connection outside the pool (the schema owner's, for maintenance)
+    /// could not be opened.
+    #[error("cannot connect to the database")]
+    Connect(#[source] diesel::ConnectionError),
+
+    /// Running or checking the migrations failed: `step` says what was being
+    /// done, the cause (when there is one) is the
+    /// [`source`](std::error::Error::source).
+    #[error("migrations: {step}")]
+    Migration {
+        /// What was being done, e.g. `"cannot take the migration lock"`.
+        step: String,
+        /// Why it failed; `None` when `step` says it all (a lock wait that
+        /// timed out).
+        #[source]
+        source: Option<BoxError>,
+    },
 
     /// The database was migrated by a newer build of this library: it holds
     /// migrations this build does not know, so nothing was applied.
@@ -118,6 +173,12 @@ pub enum Error {
     #[error("configuration: {0}")]
     Config(String),
 
+    /// Hashing or checking a password (argon2) failed at run time, or its
+    /// blocking task panicked. Not a configuration problem: parameters the
+    /// hasher refuses are found when it is built ([`Error::Config`]).
+    #[error("password hashing failed")]
+    PasswordHashing(#[source] BoxError),
+
     /// A stored value the domain refuses — the row was written around this
     /// library. Says which column, so it can be repaired.
     #[error("{entity}.{column} holds a value the domain refuses: {reason}")]
@@ -132,12 +193,37 @@ pub enum Error {
 
     /// A secret could not be sealed or opened (no key ring configured, a key
     /// missing from the ring, or an envelope that was tampered with or moved).
-    #[error("secrets: {0}")]
+    #[error("a secret could not be sealed or opened")]
     Crypto(#[from] crate::crypto::CryptoError),
 
-    /// Any other database error, kept whole.
-    #[error("database: {0}")]
+    /// Any other database error, kept whole as the
+    /// [`source`](std::error::Error::source).
+    #[error("database error")]
     Database(#[source] diesel::result::Error),
+}
+
+/// Which of the pool's timeouts ran out ([`Error::PoolTimeout`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PoolTimeout {
+    /// Every connection stayed busy for the whole
+    /// [`acquire_timeout`](crate::DatabaseConfig::acquire_timeout).
+    Wait,
+    /// Opening a new connection took longer than
+    /// [`connect_timeout`](crate::DatabaseConfig::connect_timeout).
+    Connect,
+    /// Checking a returned connection before reuse took too long.
+    Recycle,
+}
+
+impl fmt::Display for PoolTimeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PoolTimeout::Wait => "waiting for a free connection",
+            PoolTimeout::Connect => "opening a connection",
+            PoolTimeout::Recycle => "checking a returned connection",
+        })
+    }
 }
 
 fn detail_suffix(detail: &Option<String>) -> String {
@@ -156,6 +242,41 @@ impl Error {
             diesel::result::Error::NotFound => Error::NotFound { entity },
             other => Error::from(other),
         }
+    }
+
+    /// A migration failure with its cause.
+    pub(crate) fn migration(step: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Error::Migration {
+            step: step.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// Whether running the whole unit of work again may succeed: a
+    /// serialization failure, a deadlock, or a lost connection. Each of them
+    /// rolled the work back (see [`Error::ConnectionLost`] for the one
+    /// exception, a connection lost while committing).
+    ///
+    /// [`Error::PoolTimeout`] is not counted: the pool already waited its
+    /// timeout, and retrying at once only adds load to a pool that is full.
+    ///
+    /// ```no_run
+    /// # async fn demo(db: aems_diesel::Database, ctx: aems_diesel::Context) -> aems_diesel::Result<()> {
+    /// let mut attempts = 0;
+    /// let value = loop {
+    ///     attempts += 1;
+    ///     match db.transaction(&ctx, async |_uow| Ok(42)).await {
+    ///         Err(e) if e.is_retryable() && attempts < 3 => continue,
+    ///         other => break other?,
+    ///     }
+    /// };
+    /// # Ok(()) }
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Error::SerializationFailure | Error::Deadlock { .. } | Error::ConnectionLost(_)
+        )
     }
 
     /// The constraint name of a unique, foreign key or check violation.
@@ -202,9 +323,33 @@ impl From<diesel::result::Error> for Error {
                     message: info.message().to_owned(),
                 }
             }
+            DatabaseErrorKind::Unknown if info.message() == "deadlock detected" => {
+                Error::Deadlock {
+                    detail: info.details().map(str::to_owned),
+                }
+            }
+            DatabaseErrorKind::ClosedConnection => Error::ConnectionLost(error),
+            DatabaseErrorKind::UnableToSendCommand if is_connection_lost(info.message()) => {
+                Error::ConnectionLost(error)
+            }
+            DatabaseErrorKind::Unknown if is_connection_lost(info.message()) => {
+                Error::ConnectionLost(error)
+            }
             _ => Error::Database(error),
         }
     }
+}
+
+/// A broken connection. diesel-async hands a tokio-postgres error without an
+/// SQLSTATE over as `UnableToSendCommand` carrying only its text ("connection
+/// closed", "error communicating with the server: ..."), and a server that
+/// ends the session sends SQLSTATE 57P01–57P03 ("terminating connection ...")
+/// as `Unknown` without the code; as for 42501 below, these texts are
+/// recognised here only, and the tests pin them.
+fn is_connection_lost(message: &str) -> bool {
+    message.starts_with("connection closed")
+        || message.starts_with("error communicating with the server")
+        || message.starts_with("terminating connection")
 }
 
 /// SQLSTATE 42501 (insufficient_privilege). diesel-async hands every SQLSTATE it
@@ -218,8 +363,197 @@ fn is_insufficient_privilege(info: &(dyn DatabaseErrorInformation + Send + Sync)
         || message.starts_with("new row violates row-level security policy")
 }
 
-impl From<deadpool::managed::PoolError<crate::pg::ConnectError>> for Error {
-    fn from(error: deadpool::managed::PoolError<crate::pg::ConnectError>) -> Self {
-        Error::Pool(error.to_string())
+/// Whatever the pool's manager is, its error is kept as the cause. A backend
+/// error is unwrapped from deadpool's wrapper, whose message repeats it.
+impl<E> From<deadpool::managed::PoolError<E>> for Error
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    fn from(error: deadpool::managed::PoolError<E>) -> Self {
+        use deadpool::managed::{PoolError, TimeoutType};
+        match error {
+            PoolError::Timeout(TimeoutType::Wait) => Error::PoolTimeout(PoolTimeout::Wait),
+            PoolError::Timeout(TimeoutType::Create) => Error::PoolTimeout(PoolTimeout::Connect),
+            PoolError::Timeout(TimeoutType::Recycle) => Error::PoolTimeout(PoolTimeout::Recycle),
+            PoolError::Backend(e) => Error::Pool(Box::new(e)),
+            other => Error::Pool(Box::new(other)),
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use diesel::result::Error as DieselError;
+    use std::error::Error as _;
+
+    /// Asserts that no error in the chain repeats the message of its source:
+    /// a reporter walking `source()` prints each cause once.
+    pub(crate) fn assert_each_cause_once(error: &(dyn std::error::Error + 'static)) {
+        let mut current = error;
+        while let Some(source) = current.source() {
+            let (outer, inner) = (current.to_string(), source.to_string());
+            assert!(
+                !outer.contains(&inner),
+                "{outer:?} repeats its source {inner:?}"
+            );
+            current = source;
+        }
+    }
+
+    struct Info {
+        message: &'static str,
+        detail: Option<&'static str>,
+    }
+
+    impl DatabaseErrorInformation for Info {
+        fn message(&self) -> &str {
+            self.message
+        }
+        fn details(&self) -> Option<&str> {
+            self.detail
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            None
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn db_error(kind: DatabaseErrorKind, message: &'static str) -> DieselError {
+        DieselError::DatabaseError(
+            kind,
+            Box::new(Info {
+                message,
+                detail: None,
+            }),
+        )
+    }
+
+    #[test]
+    fn no_variant_prints_its_cause_twice() {
+        let io = || std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused by peer");
+        let errors = [
+            Error::Pool(Box::new(io())),
+            Error::Connect(diesel::ConnectionError::BadConnection("no route".into())),
+            Error::migration("cannot connect to migrate", io()),
+            Error::PasswordHashing(Box::new(io())),
+            Error::ConnectionLost(db_error(
+                DatabaseErrorKind::UnableToSendCommand,
+                "connection closed",
+            )),
+            Error::Database(DieselError::QueryBuilderError("a builder refused".into())),
+            Error::Crypto(crate::crypto::CryptoError::UnknownKey(7)),
+            Error::from(deadpool::managed::PoolError::Backend(io())),
+            Error::from(deadpool::managed::PoolError::<std::io::Error>::Closed),
+        ];
+        for error in &errors {
+            assert!(error.source().is_some(), "{error:?} lost its cause");
+            assert_each_cause_once(error);
+        }
+    }
+
+    #[test]
+    fn pool_timeouts_are_their_own_variant_and_backend_errors_keep_their_cause() {
+        use deadpool::managed::{PoolError, TimeoutType};
+        for (timeout, expected) in [
+            (TimeoutType::Wait, PoolTimeout::Wait),
+            (TimeoutType::Create, PoolTimeout::Connect),
+            (TimeoutType::Recycle, PoolTimeout::Recycle),
+        ] {
+            let error = Error::from(PoolError::<std::io::Error>::Timeout(timeout));
+            assert!(
+                matches!(error, Error::PoolTimeout(t) if t == expected),
+                "{error:?}"
+            );
+        }
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let error = Error::from(PoolError::Backend(refused));
+        let source = error.source().expect("a cause");
+        // The backend error itself, not deadpool's wrapper (which repeats it).
+        assert!(
+            source.downcast_ref::<std::io::Error>().is_some(),
+            "{source:?}"
+        );
+    }
+
+    #[test]
+    fn lost_connections_deadlocks_and_serialization_failures_are_retryable() {
+        let lost = [
+            db_error(DatabaseErrorKind::UnableToSendCommand, "connection closed"),
+            db_error(
+                DatabaseErrorKind::UnableToSendCommand,
+                "error communicating with the server: broken pipe",
+            ),
+            db_error(
+                DatabaseErrorKind::ClosedConnection,
+                "server closed the connection",
+            ),
+            db_error(
+                DatabaseErrorKind::Unknown,
+                "terminating connection due to administrator command",
+            ),
+        ];
+        for error in lost {
+            let error = Error::from(error);
+            assert!(matches!(error, Error::ConnectionLost(_)), "{error:?}");
+            assert!(error.is_retryable());
+        }
+
+        let deadlock = Error::from(DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new(Info {
+                message: "deadlock detected",
+                detail: Some("Process 1 waits for ShareLock on transaction 2"),
+            }),
+        ));
+        assert!(
+            matches!(&deadlock, Error::Deadlock { detail: Some(d) } if d.contains("Process 1")),
+            "{deadlock:?}"
+        );
+        assert!(deadlock.is_retryable());
+        let serialization = Error::from(db_error(
+            DatabaseErrorKind::SerializationFailure,
+            "could not serialize access",
+        ));
+        assert!(matches!(serialization, Error::SerializationFailure));
+        assert!(serialization.is_retryable());
+    }
+
+    #[test]
+    fn other_failures_are_not_retryable() {
+        let not_retryable = [
+            Error::from(db_error(
+                DatabaseErrorKind::UniqueViolation,
+                "duplicate key",
+            )),
+            // A parameter that cannot be sent is not a lost connection.
+            Error::from(db_error(
+                DatabaseErrorKind::UnableToSendCommand,
+                "error serializing parameter 0",
+            )),
+            Error::from(db_error(
+                DatabaseErrorKind::Unknown,
+                "relation does not exist",
+            )),
+            Error::PoolTimeout(PoolTimeout::Wait),
+            Error::TransactionAborted,
+            Error::Conflict {
+                entity: "customers",
+            },
+        ];
+        for error in not_retryable {
+            assert!(!error.is_retryable(), "{error:?}");
+        }
     }
 }

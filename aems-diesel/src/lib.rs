@@ -18,6 +18,7 @@ pub mod finance;
 pub mod hr;
 pub mod migrations;
 mod pg;
+mod pool_status;
 pub mod products;
 mod repository;
 pub mod risk;
@@ -30,12 +31,13 @@ mod unit_of_work;
 pub mod testing;
 
 pub use config::DatabaseConfig;
-pub use context::Context;
+pub use context::{Context, MAX_USER_AGENT_CHARS};
 pub use crypto::{CryptoError, KeyRing};
 pub use database::Database;
-pub use error::{Error, Result};
+pub use error::{BoxError, Error, PoolTimeout, Result};
 pub use migrations::MigrationReport;
 pub use pg::PoolerMode;
+pub use pool_status::PoolStatus;
 pub use repository::{Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Order, Page, PageRequest};
 
 /// Everything an application needs in scope: the repository traits.
@@ -53,3 +55,6 @@ pub mod prelude {
     };
 }
 pub use unit_of_work::{Executor, OneShot, PlatformWork, Transactional, UnitOfWork};
+
+// The crates the public API exposes, the very versions aems-core uses.
+pub use aems_core::{bigdecimal, chrono, serde_json, uuid};

@@ -17,7 +17,10 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use crate::error::{Error, Result};
 
 /// Every migration of the A-EMS schema, compiled into the library.
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
+///
+/// `aems-diesel/migrations` links to the repository's `migrations/`; in the
+/// packaged crate it is a plain directory holding the same files.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// The advisory-lock key that serialises migration runs ("AEMSMIGR").
 pub const MIGRATION_LOCK_KEY: i64 = 0x4145_4d53_4d49_4752;
@@ -69,7 +72,7 @@ pub async fn run_with_lock_timeout(url: &str, lock_timeout: Duration) -> Result<
     // through the async connection wrapper, never on a runtime worker.
     tokio::task::spawn_blocking(move || run_blocking(&url, lock_timeout))
         .await
-        .map_err(|e| Error::Migration(format!("the migration task failed: {e}")))?
+        .map_err(|e| Error::migration("the migration task failed", e))?
 }
 
 /// Reverts every applied migration, newest first: the database is left as it
@@ -79,31 +82,31 @@ pub async fn revert_all(url: &str) -> Result<Vec<String>> {
     let url = url.to_owned();
     tokio::task::spawn_blocking(move || {
         let mut conn = WrappedConnection::establish(&url)
-            .map_err(|e| Error::Migration(format!("cannot connect to revert: {e}")))?;
+            .map_err(|e| Error::migration("cannot connect to revert", e))?;
         acquire_lock(&mut conn, DEFAULT_LOCK_TIMEOUT)?;
         let reverted = conn
             .revert_all_migrations(MIGRATIONS)
             .map(|versions| versions.iter().map(|v| v.to_string()).collect::<Vec<_>>())
-            .map_err(|e| Error::Migration(format!("reverting failed: {e}")));
+            .map_err(|e| Error::migration("reverting failed", e));
         let _ =
             diesel::select(pg_advisory_unlock(MIGRATION_LOCK_KEY)).get_result::<bool>(&mut conn);
         reverted
     })
     .await
-    .map_err(|e| Error::Migration(format!("the revert task failed: {e}")))?
+    .map_err(|e| Error::migration("the revert task failed", e))?
 }
 
 type WrappedConnection = AsyncConnectionWrapper<AsyncPgConnection>;
 
 fn run_blocking(url: &str, lock_timeout: Duration) -> Result<MigrationReport> {
     let mut conn = WrappedConnection::establish(url)
-        .map_err(|e| Error::Migration(format!("cannot connect to migrate: {e}")))?;
+        .map_err(|e| Error::migration("cannot connect to migrate", e))?;
     acquire_lock(&mut conn, lock_timeout)?;
     let outcome = check_and_apply(&mut conn);
     let unlocked =
         diesel::select(pg_advisory_unlock(MIGRATION_LOCK_KEY)).get_result::<bool>(&mut conn);
     let report = outcome?;
-    unlocked.map_err(|e| Error::Migration(format!("cannot release the migration lock: {e}")))?;
+    unlocked.map_err(|e| Error::migration("cannot release the migration lock", e))?;
     Ok(report)
 }
 
@@ -117,14 +120,15 @@ fn acquire_lock(conn: &mut WrappedConnection, timeout: Duration) -> Result<()> {
     loop {
         let locked = diesel::select(pg_try_advisory_lock(MIGRATION_LOCK_KEY))
             .get_result::<bool>(conn)
-            .map_err(|e| Error::Migration(format!("cannot take the migration lock: {e}")))?;
+            .map_err(|e| Error::migration("cannot take the migration lock", e))?;
         if locked {
             return Ok(());
         }
         if started.elapsed() >= timeout {
-            return Err(Error::Migration(format!(
-                "another process held the migration lock for more than {timeout:?}"
-            )));
+            return Err(Error::Migration {
+                step: format!("another process held the migration lock for more than {timeout:?}"),
+                source: None,
+            });
         }
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(500));
@@ -134,7 +138,7 @@ fn acquire_lock(conn: &mut WrappedConnection, timeout: Duration) -> Result<()> {
 fn check_and_apply(conn: &mut WrappedConnection) -> Result<MigrationReport> {
     let applied = conn
         .applied_migrations()
-        .map_err(|e| Error::Migration(format!("cannot read the applied migrations: {e}")))?;
+        .map_err(|e| Error::migration("cannot read the applied migrations", e))?;
     let known = known_versions();
     let unknown: Vec<String> = applied
         .iter()
@@ -146,7 +150,7 @@ fn check_and_apply(conn: &mut WrappedConnection) -> Result<MigrationReport> {
     }
     let applied = conn
         .run_pending_migrations(MIGRATIONS)
-        .map_err(|e| Error::Migration(format!("a migration failed: {e}")))?;
+        .map_err(|e| Error::migration("a migration failed", e))?;
     Ok(MigrationReport {
         applied: applied.iter().map(|v| v.to_string()).collect(),
     })

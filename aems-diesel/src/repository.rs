@@ -19,8 +19,14 @@ pub const DEFAULT_PAGE_SIZE: u32 = 50;
 /// Most rows one page may hold.
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
-/// Which end of the list comes first.
+/// Which end of the list comes first. With feature `serde`, written
+/// `"oldest_first"` / `"newest_first"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum Order {
     /// Oldest rows first (ascending ids).
     #[default]
@@ -32,7 +38,14 @@ pub enum Order {
 /// Where a page continues: the last row of the previous page, and the order.
 ///
 /// Opaque to callers: take it from [`Page::next`], hand it back in
-/// [`PageRequest::after`]. Its text form (for URLs) is stable.
+/// [`PageRequest::after`]. Its text form (for URLs, and with feature `serde`
+/// its serialized form) is stable, and parsing it back is validated: anything
+/// this library did not hand out is refused with [`Error::Validation`].
+///
+/// It is not signed, because nothing needs protecting: a client that edits one
+/// only chooses another starting row, and every page is still filtered by the
+/// tenant's row-level security, so it never reaches a row it could not list
+/// from the first page.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
     after: Uuid,
@@ -88,6 +101,35 @@ impl FromStr for Cursor {
         Ok(Self { after, order })
     }
 }
+
+/// Serializes a cursor as its text form and parses it back, validated, with
+/// its `FromStr` (feature `serde`).
+macro_rules! serde_as_text {
+    ($cursor:ty) => {
+        #[cfg(feature = "serde")]
+        impl serde::Serialize for $cursor {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        #[cfg(feature = "serde")]
+        impl<'de> serde::Deserialize<'de> for $cursor {
+            fn deserialize<D: serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> std::result::Result<Self, D::Error> {
+                let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+pub(crate) use serde_as_text;
+
+serde_as_text!(Cursor);
 
 /// Which page to read.
 ///
@@ -173,8 +215,10 @@ impl PageRequest {
     }
 }
 
-/// One page of rows.
+/// One page of rows. With feature `serde`, it serializes as
+/// `{"items": [...], "next": "a0198…"}` (`next` is `null` on the last page).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Page<T> {
     /// The rows, in the requested order.
     pub items: Vec<T>,
@@ -428,5 +472,95 @@ mod tests {
         assert!(filter_text("q", "a\0b", 10).is_err());
         assert!(filter_text("q", &"x".repeat(11), 10).is_err());
         assert_eq!(filter_text("q", "ok'; --", 10).unwrap(), "ok'; --");
+    }
+}
+
+#[cfg(all(test, feature = "serde"))]
+mod serde_tests {
+    use super::*;
+    use crate::audit::AuditFilter;
+    use crate::products::InventoryLevelFilter;
+    use crate::sales::CustomerFilter;
+    use aems_core::sales::customers::{CustomerSegment, CustomerStatus};
+    use serde_json::json;
+
+    #[test]
+    fn a_page_serializes_with_its_cursor_as_text_and_the_cursor_comes_back() {
+        let ids: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
+        let page = PageRequest::first(2)
+            .order(Order::NewestFirst)
+            .into_page(ids.clone(), |id| *id);
+        let value = serde_json::to_value(&page).unwrap();
+        let next = format!("d{}", ids[1].simple());
+        assert_eq!(value, json!({"items": [ids[0], ids[1]], "next": next}));
+
+        let cursor: Cursor = serde_json::from_value(value["next"].clone()).unwrap();
+        assert_eq!(Some(cursor), page.next);
+        let last = PageRequest::first(5).into_page(ids, |id| *id);
+        assert_eq!(serde_json::to_value(&last).unwrap()["next"], json!(null));
+    }
+
+    #[test]
+    fn a_cursor_that_was_not_handed_out_is_refused() {
+        let good = format!("a{}", Uuid::now_v7().simple());
+        for bad in [
+            json!(format!("x{}", &good[1..])),
+            json!(&good[..20]),
+            json!(format!("{good}0")),
+            json!(42),
+            json!(null),
+        ] {
+            assert!(
+                serde_json::from_value::<Cursor>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(serde_json::from_value::<Cursor>(json!(good)).is_ok());
+    }
+
+    #[test]
+    fn order_is_written_in_snake_case() {
+        assert_eq!(
+            serde_json::to_value(Order::NewestFirst).unwrap(),
+            json!("newest_first")
+        );
+        let order: Order = serde_json::from_value(json!("oldest_first")).unwrap();
+        assert_eq!(order, Order::OldestFirst);
+        assert!(serde_json::from_value::<Order>(json!("sideways")).is_err());
+    }
+
+    #[test]
+    fn filters_deserialize_with_every_condition_optional_and_no_unknown_key() {
+        let filter: CustomerFilter =
+            serde_json::from_value(json!({"segment": "smb", "status": "active"})).unwrap();
+        assert_eq!(
+            filter,
+            CustomerFilter::all()
+                .segment(CustomerSegment::Smb)
+                .status(CustomerStatus::Active)
+        );
+        let all: CustomerFilter = serde_json::from_value(json!({})).unwrap();
+        assert_eq!(all, CustomerFilter::all());
+        // A misspelt condition must not silently widen the list.
+        let typo = serde_json::from_value::<CustomerFilter>(json!({"segmnet": "smb"}));
+        assert!(typo.unwrap_err().to_string().contains("segmnet"));
+        assert!(serde_json::from_value::<CustomerFilter>(json!({"segment": "huge"})).is_err());
+
+        let actor = aems_core::UserId::new();
+        let audit: AuditFilter = serde_json::from_value(json!({
+            "actor": actor.into_uuid(),
+            "from": "2025-01-01T00:00:00Z",
+            "action": "update",
+        }))
+        .unwrap();
+        assert_eq!(audit.actor, Some(actor));
+        assert_eq!(
+            audit.from.unwrap().to_rfc3339(),
+            "2025-01-01T00:00:00+00:00"
+        );
+        assert_eq!(audit.action.as_deref(), Some("update"));
+        let stock: InventoryLevelFilter =
+            serde_json::from_value(json!({"below_reorder_level": true})).unwrap();
+        assert!(stock.below_reorder_level);
     }
 }

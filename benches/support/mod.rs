@@ -183,7 +183,9 @@ impl Env {
     /// A migrated database with seeded tenants, the baseline copy, the deep
     /// tenant loaded through the library, and the pool.
     pub async fn setup(quick: bool) -> Self {
-        let test_db = TestDatabase::new().await.unwrap_or_else(|e| panic!("{e}"));
+        let test_db = TestDatabase::new()
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
         let (per_tenant, tenants, deep_rows) = sizes(quick);
         let admin = connect(&test_db.admin_url()).await;
         eprintln!(

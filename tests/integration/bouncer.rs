@@ -150,6 +150,18 @@ async fn tenants_sharing_two_server_connections_stay_isolated_and_audited() {
     tenants_share_server_connections(2).await;
 }
 
+/// An error with its causes, as a reporter prints it.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// The library notices the bouncer (the process id it announced is not the
 /// server's) and prepares nothing under a name; told the connection is direct,
 /// it would, and `DISCARD ALL` between transactions would break its second
@@ -183,7 +195,7 @@ async fn behind_a_transaction_pooler_the_statement_cache_switches_itself_off() {
                 .get(aems_core::CustomerId::from_uuid(t.a.customer))
                 .await
                 .map(|_| ())
-                .map_err(|e| e.to_string()),
+                .map_err(|e| chain(&e)),
         );
     }
     assert!(outcomes[0].is_ok(), "{outcomes:?}");

@@ -7,8 +7,19 @@ use tokio_postgres::{Client, NoTls};
 pub async fn test_db() -> TestDatabase {
     match TestDatabase::new().await {
         Ok(db) => db,
-        Err(e) => panic!("{e}"),
+        Err(e) => panic!("{}", chain(&e)),
     }
+}
+
+/// An error and each of its causes, as an error-chain reporter prints them.
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        text.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    text
 }
 
 /// A raw client for `url`, its connection driven in the background.

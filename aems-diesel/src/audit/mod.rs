@@ -115,6 +115,11 @@ impl NewAuditLogRow {
 
 /// What to read from the trail: every condition given must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct AuditFilter {
     /// Only this kind of entity (usually a table name, e.g. `"customers"`).
@@ -168,7 +173,8 @@ impl AuditFilter {
 }
 
 /// Where a page of the trail continues (newest first): opaque, with a stable
-/// text form.
+/// text form (its serialized form with feature `serde`), validated when parsed
+/// back; unsigned for the reason given on [`Cursor`](crate::Cursor).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct AuditCursor {
     timestamp: DateTime<Utc>,
@@ -217,8 +223,12 @@ impl FromStr for AuditCursor {
     }
 }
 
-/// A page of the trail, newest first.
+repository::serde_as_text!(AuditCursor);
+
+/// A page of the trail, newest first (with feature `serde`, serializes like
+/// [`Page`](crate::Page)).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct AuditPage {
     /// The entries.
     pub items: Vec<AuditLog>,
@@ -227,6 +237,7 @@ pub struct AuditPage {
 }
 
 /// Reads and writes the audit trail of the context's tenant: `uow.audit()`.
+#[derive(Debug)]
 pub struct AuditTrail<'e, E> {
     exec: &'e mut E,
 }

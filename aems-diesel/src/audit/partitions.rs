@@ -36,7 +36,7 @@ pub struct MaintenanceReport {
 async fn connect(owner_url: &str) -> Result<AsyncPgConnection> {
     AsyncPgConnection::establish(owner_url)
         .await
-        .map_err(|e| Error::Config(format!("cannot connect as the schema owner: {e}")))
+        .map_err(Error::Connect)
 }
 
 fn first_of_month(date: NaiveDate) -> NaiveDate {

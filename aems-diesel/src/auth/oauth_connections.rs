@@ -160,6 +160,7 @@ struct OauthConnectionChangeset {
 /// [`tokens`](Self::tokens), which records the disclosure. Sealing tokens
 /// (link, update) and opening them need the key ring ([`Error::Config`]
 /// without one); reads do not.
+#[derive(Debug)]
 pub struct OauthConnections<'e, E> {
     exec: &'e mut E,
 }

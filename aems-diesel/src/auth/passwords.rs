@@ -134,9 +134,9 @@ impl PasswordHasher {
         let phc = self
             .argon
             .hash_password(secret.as_bytes(), &salt)
-            .map_err(|e| Error::Config(format!("argon2 hashing failed: {e}")))?
+            .map_err(|e| Error::PasswordHashing(Box::new(e)))?
             .to_string();
-        PasswordHash::new(&phc).map_err(|e| Error::Config(format!("argon2 output refused: {e}")))
+        PasswordHash::new(&phc).map_err(|e| Error::PasswordHashing(Box::new(e)))
     }
 
     /// Checks `password` against `hash`. A hash that is not a usable argon2
@@ -339,7 +339,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
 ) -> Result<T> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| Error::Config(format!("hashing task failed: {e}")))
+        .map_err(|e| Error::PasswordHashing(Box::new(e)))
 }
 
 #[cfg(test)]
@@ -424,5 +424,17 @@ mod tests {
                 .check(&good, "ada@example.com", &["Ada", "Lovelace"])
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn a_hashing_task_that_fails_is_a_hashing_error_not_a_configuration_error() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let error = runtime
+            .block_on(blocking(|| -> u32 { panic!("argon2 failed") }))
+            .unwrap_err();
+        assert!(matches!(error, Error::PasswordHashing(_)), "{error:?}");
+        crate::error::tests::assert_each_cause_once(&error);
     }
 }

@@ -88,6 +88,7 @@ impl TenantChangeset {
 }
 
 /// The context's own tenant: `uow.tenants()`.
+#[derive(Debug)]
 pub struct Tenants<'e, E> {
     exec: &'e mut E,
 }
@@ -195,6 +196,11 @@ impl<'e, E: Executor> Tenants<'e, E> {
 
 /// What the platform lists: every condition given must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct TenantFilter {
     /// Only this status.

@@ -248,6 +248,7 @@ struct NewUserMfaRow {
 /// anyone's (e.g. a lost phone). No read returns the TOTP secret: it is shown
 /// once, by [`begin_totp_enrolment`](Self::begin_totp_enrolment), and opened
 /// afterwards only to check a code (which needs the key ring).
+#[derive(Debug)]
 pub struct UserMfas<'e, E> {
     exec: &'e mut E,
 }

@@ -112,6 +112,11 @@ struct NewUserSessionRow {
 
 /// What to list: every condition given must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct SessionFilter {
     /// Only this status.
@@ -135,6 +140,7 @@ impl SessionFilter {
 ///
 /// A user reads and revokes their own sessions; an admin those of every user
 /// of the tenant ([`Error::PermissionDenied`] otherwise).
+#[derive(Debug)]
 pub struct UserSessions<'e, E> {
     exec: &'e mut E,
 }

@@ -144,6 +144,11 @@ impl UserChangeset {
 /// What to list: every condition given must hold. Soft-deleted users are
 /// never listed (see [`Users::list_deleted`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct UserFilter {
     /// Only this role.
@@ -200,6 +205,7 @@ fn contains_pattern(text: &str) -> String {
 /// and purging users, and changing someone else's role, status or address,
 /// are for the tenant's active admins ([`Error::PermissionDenied`] otherwise);
 /// a user may change their own names and username.
+#[derive(Debug)]
 pub struct Users<'e, E> {
     exec: &'e mut E,
 }

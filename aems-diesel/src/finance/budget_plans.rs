@@ -232,6 +232,11 @@ impl BudgetPlanChangeset {
 
 /// What to list: every condition given must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct BudgetPlanFilter {
     /// Only budgets of this fiscal year.
@@ -272,6 +277,7 @@ impl BudgetPlanFilter {
 /// Reached from a unit of work or a one-shot executor: `uow.budget_plans()`.
 /// [`recompute_actuals`](Self::recompute_actuals) needs a unit of work (it
 /// locks the budget).
+#[derive(Debug)]
 pub struct BudgetPlans<'e, E> {
     exec: &'e mut E,
 }

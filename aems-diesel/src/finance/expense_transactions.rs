@@ -216,6 +216,11 @@ impl DecisionChangeset {
 
 /// What to list: every condition given must hold. Dates are inclusive.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct ExpenseFilter {
     /// Only expenses in this approval status.
@@ -277,6 +282,7 @@ impl ExpenseFilter {
 /// Reached from a unit of work or a one-shot executor:
 /// `uow.expense_transactions()`. Decisions need a unit of work (they lock the
 /// expense).
+#[derive(Debug)]
 pub struct ExpenseTransactions<'e, E> {
     exec: &'e mut E,
 }

@@ -196,6 +196,11 @@ impl FinanceMetricChangeset {
 
 /// What to list: every condition given must hold. Dates are inclusive.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct FinanceMetricFilter {
     /// Only rows of this period type.
@@ -242,6 +247,7 @@ impl FinanceMetricFilter {
 /// `uow.finance_metrics()`. A period's row is written with
 /// [`upsert`](Self::upsert) (insert, or replace the figures of the row already
 /// recorded for that date and period type).
+#[derive(Debug)]
 pub struct FinanceMetrics<'e, E> {
     exec: &'e mut E,
 }

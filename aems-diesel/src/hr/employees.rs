@@ -285,6 +285,11 @@ impl EmployeeChangeset {
 /// What to list: every condition given must hold. Soft-deleted employees are
 /// never listed (see [`Employees::list_deleted`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct EmployeeFilter {
     /// Only this department (exact match).
@@ -321,6 +326,7 @@ impl EmployeeFilter {
 }
 
 /// The employees of the context's tenant (`uow.employees()`).
+#[derive(Debug)]
 pub struct Employees<'e, E> {
     exec: &'e mut E,
 }

@@ -177,6 +177,11 @@ impl HrMetricChangeset {
 
 /// What to list: every condition given must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct HrMetricFilter {
     /// Only this period length.
@@ -220,6 +225,7 @@ impl HrMetricFilter {
 }
 
 /// The HR metrics of the context's tenant (`uow.hr_metrics()`).
+#[derive(Debug)]
 pub struct HrMetrics<'e, E> {
     exec: &'e mut E,
 }

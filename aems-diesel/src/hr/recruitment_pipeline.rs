@@ -250,6 +250,11 @@ impl TransitionChangeset {
 
 /// What to list: every condition given must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct CandidateFilter {
     /// Only this stage.
@@ -297,6 +302,7 @@ pub struct Hire {
 }
 
 /// The candidates of the context's tenant (`uow.recruitment_pipeline()`).
+#[derive(Debug)]
 pub struct RecruitmentPipeline<'e, E> {
     exec: &'e mut E,
 }

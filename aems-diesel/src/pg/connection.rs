@@ -622,3 +622,15 @@ impl PgMetadataLookup for BuiltInTypesOnly {
         }))
     }
 }
+
+impl std::fmt::Debug for LoadAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadAnswer").finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for ExecuteAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecuteAnswer").finish_non_exhaustive()
+    }
+}

@@ -44,6 +44,5 @@ mod row;
 mod wire;
 
 pub(crate) use connection::Connection;
-pub(crate) use error::ConnectError;
 pub(crate) use pool::Manager;
 pub use pool::PoolerMode;

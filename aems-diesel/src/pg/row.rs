@@ -96,3 +96,21 @@ impl<'a> Field<'a, Pg> for PgField<'a> {
         self.bytes.map(|b| PgValue::new(b, self.column))
     }
 }
+
+impl std::fmt::Debug for PgRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgRow")
+            .field("columns", &self.columns.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for PgField<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the value: it may be a secret.
+        f.debug_struct("PgField")
+            .field("name", &self.column.name)
+            .field("null", &self.bytes.is_none())
+            .finish()
+    }
+}

@@ -215,6 +215,11 @@ impl InventoryLevelChangeset {
 
 /// What to list: every condition given must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct InventoryLevelFilter {
     /// Only the stock of this product.
@@ -292,6 +297,7 @@ impl StockOp {
 }
 
 /// The stock of the context's tenant (`uow.inventory_levels()`).
+#[derive(Debug)]
 pub struct InventoryLevels<'e, E> {
     exec: &'e mut E,
 }

@@ -172,6 +172,11 @@ impl ProductPerformanceChangeset {
 
 /// What to list: every condition given must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct ProductPerformanceFilter {
     /// Only the figures of this product.
@@ -223,6 +228,7 @@ impl ProductPerformanceFilter {
 }
 
 /// The product figures of the context's tenant (`uow.product_performance()`).
+#[derive(Debug)]
 pub struct ProductPerformances<'e, E> {
     exec: &'e mut E,
 }

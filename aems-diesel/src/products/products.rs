@@ -243,6 +243,11 @@ impl ProductChangeset {
 /// What to list: every condition given must hold. Soft-deleted products are
 /// never listed (see [`Products::list_deleted`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct ProductFilter {
     /// Only this category (exact match).
@@ -400,6 +405,7 @@ fn list_query(filter: CheckedFilter, page: PageRequest) -> ProductQuery {
 }
 
 /// The products of the context's tenant (`uow.products()`).
+#[derive(Debug)]
 pub struct Products<'e, E> {
     exec: &'e mut E,
 }

@@ -175,6 +175,11 @@ impl ComplianceRecordChangeset {
 /// What to list: every condition given must hold. A record without a
 /// deadline matches no deadline condition.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct ComplianceRecordFilter {
     /// Only this compliance status.
@@ -237,6 +242,7 @@ impl ComplianceRecordFilter {
 ///
 /// Reached from a unit of work or a one-shot executor:
 /// `uow.compliance_records()`.
+#[derive(Debug)]
 pub struct ComplianceRecords<'e, E> {
     exec: &'e mut E,
 }

@@ -309,6 +309,11 @@ impl RevisedPlans {
 
 /// What to list: every condition given must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct RiskAssessmentFilter {
     /// Only this level.
@@ -365,6 +370,7 @@ impl RiskAssessmentFilter {
 /// Reached from a unit of work or a one-shot executor:
 /// `uow.risk_assessments()`. Reassessment needs a unit of work (it locks the
 /// row and writes in the same transaction).
+#[derive(Debug)]
 pub struct RiskAssessments<'e, E> {
     exec: &'e mut E,
 }

@@ -184,6 +184,11 @@ impl CustomerChangeset {
 /// What to list: every condition given must hold. Soft-deleted customers are
 /// never listed (see [`Customers::list_deleted`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct CustomerFilter {
     /// Only this segment.
@@ -232,6 +237,7 @@ impl CustomerFilter {
 /// Reached from a unit of work or a one-shot executor:
 /// `uow.customers()`. See the crate documentation for the shape every
 /// repository shares.
+#[derive(Debug)]
 pub struct Customers<'e, E> {
     exec: &'e mut E,
 }

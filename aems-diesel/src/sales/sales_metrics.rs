@@ -169,6 +169,11 @@ impl SalesMetricChangeset {
 
 /// What to list: every condition given must hold. Dates are inclusive.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct SalesMetricFilter {
     /// Only rows of this period type.
@@ -214,6 +219,7 @@ impl SalesMetricFilter {
 /// Reached from a unit of work or a one-shot executor: `uow.sales_metrics()`.
 /// A period's row is written with [`upsert`](Self::upsert) (insert, or replace
 /// the figures of the row already recorded for that date and period type).
+#[derive(Debug)]
 pub struct SalesMetrics<'e, E> {
     exec: &'e mut E,
 }

@@ -204,6 +204,11 @@ impl StageChangeset {
 
 /// What to list: every condition given must hold. Dates are inclusive.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct DealFilter {
     /// Only deals in this stage.
@@ -275,6 +280,7 @@ impl DealFilter {
 ///
 /// Reached from a unit of work or a one-shot executor: `uow.sales_pipeline()`.
 /// Stage moves need a unit of work (they lock the deal).
+#[derive(Debug)]
 pub struct SalesPipeline<'e, E> {
     exec: &'e mut E,
 }

@@ -73,7 +73,10 @@ fn find_binary() -> Option<PathBuf> {
 }
 
 fn setup(what: impl std::fmt::Display) -> HarnessError {
-    HarnessError::Setup(format!("pgbouncer: {what}"))
+    HarnessError::Setup {
+        step: format!("pgbouncer: {what}"),
+        source: None,
+    }
 }
 
 impl Bouncer {

@@ -13,12 +13,12 @@ use testcontainers::runners::AsyncRunner;
 use testcontainers_modules::postgres::Postgres;
 
 use super::watchdog::Plan;
-use super::{ServerAddress, StartedServer};
+use super::{HarnessError, ServerAddress, StartedServer};
 
 /// The image used when `AEMS_TEST_PG_IMAGE` is not set.
 pub const DEFAULT_IMAGE: &str = "postgres:15-alpine";
 
-pub(crate) async fn start(run_id: &str) -> Result<StartedServer, String> {
+pub(crate) async fn start(run_id: &str) -> Result<StartedServer, HarnessError> {
     let image = std::env::var("AEMS_TEST_PG_IMAGE")
         .ok()
         .filter(|i| !i.trim().is_empty())
@@ -46,20 +46,23 @@ pub(crate) async fn start(run_id: &str) -> Result<StartedServer, String> {
         .with_startup_timeout(Duration::from_secs(120))
         .start()
         .await
-        .map_err(|e| format!("image {image}: {e}"))?;
+        .map_err(|e| HarnessError::setup(format!("image {image}"), e))?;
     let id = container.id().to_owned();
     let host = match container.get_host().await {
         Ok(h) => h.to_string(),
         Err(e) => {
             let _ = container.rm().await;
-            return Err(format!("container {id}: no host: {e}"));
+            return Err(HarnessError::setup(format!("container {id}: no host"), e));
         }
     };
     let port = match container.get_host_port_ipv4(5432).await {
         Ok(p) => p,
         Err(e) => {
             let _ = container.rm().await;
-            return Err(format!("container {id}: port 5432 not published: {e}"));
+            return Err(HarnessError::setup(
+                format!("container {id}: port 5432 not published"),
+                e,
+            ));
         }
     };
     Ok(StartedServer {

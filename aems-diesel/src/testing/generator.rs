@@ -530,16 +530,17 @@ pub enum GeneratorError {
     /// refuses is [`Error::Validation`] naming the field).
     #[error(transparent)]
     Data(#[from] Error),
-    /// Authentication refused something.
-    #[error("authentication: {0}")]
-    Auth(AuthError),
+    /// Authentication refused something (the cause is the
+    /// [`source`](std::error::Error::source)).
+    #[error("authentication refused a generated step")]
+    Auth(#[source] AuthError),
     /// The library answered in a way it should not have (e.g. a wrong
     /// password signed in).
     #[error("unexpected outcome: {0}")]
     Unexpected(&'static str),
     /// A task of the bulk path panicked or was cancelled.
-    #[error("bulk task: {0}")]
-    Task(String),
+    #[error("a bulk-load task did not finish")]
+    Task(#[source] tokio::task::JoinError),
 }
 
 impl From<AuthError> for GeneratorError {
@@ -630,7 +631,7 @@ pub async fn generate(
 async fn analyze(owner_url: &str) -> Result<()> {
     let mut conn = AsyncPgConnection::establish(owner_url)
         .await
-        .map_err(|e| Error::Config(format!("cannot connect as the schema owner: {e}")))?;
+        .map_err(Error::Connect)?;
     conn.batch_execute(&format!("ANALYZE {}", TABLES.join(", ")))
         .await
         .map_err(Error::from)?;
@@ -1118,9 +1119,7 @@ impl<'a> TenantRun<'a> {
         let mut sample = Vec::new();
         let mut building_inputs = Duration::ZERO;
         for task in tasks {
-            let (found, building) = task
-                .await
-                .map_err(|e| GeneratorError::Task(e.to_string()))??;
+            let (found, building) = task.await.map_err(GeneratorError::Task)??;
             if !found.is_empty() {
                 sample = found;
             }
@@ -4003,6 +4002,23 @@ const REMEDIATIONS: &[&str] = &[
 mod tests {
     use super::*;
     use aems_core::Input;
+
+    #[test]
+    fn generator_errors_keep_their_causes() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let join = runtime
+            .block_on(async { tokio::task::spawn_blocking(|| panic!("a bulk task failed")).await })
+            .unwrap_err();
+        for error in [
+            GeneratorError::Task(join),
+            GeneratorError::Auth(AuthError::InvalidCredentials),
+        ] {
+            assert!(std::error::Error::source(&error).is_some(), "{error:?}");
+            crate::error::tests::assert_each_cause_once(&error);
+        }
+    }
 
     #[test]
     fn a_stream_gives_the_same_numbers_every_time_and_streams_differ() {

@@ -8,24 +8,25 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::StartedServer;
 use super::watchdog::Plan;
+use super::{HarnessError, StartedServer};
 
 const SUPERUSER: &str = "postgres";
 
 /// Starts a cluster listening on 127.0.0.1 only, with a random superuser password.
-pub(crate) async fn start(run_id: &str) -> Result<StartedServer, String> {
+pub(crate) async fn start(run_id: &str) -> Result<StartedServer, HarnessError> {
     let run_id = run_id.to_owned();
     tokio::task::spawn_blocking(move || start_blocking(&run_id))
         .await
-        .map_err(|e| format!("the local cluster task failed: {e}"))?
+        .map_err(|e| HarnessError::setup("the local cluster task failed", e))?
 }
 
-fn start_blocking(run_id: &str) -> Result<StartedServer, String> {
+fn start_blocking(run_id: &str) -> Result<StartedServer, HarnessError> {
     let bin = find_bindir()?;
     let as_postgres = running_as_root();
     let base = std::env::temp_dir().join(format!("aems-test-pg-{run_id}"));
-    std::fs::create_dir_all(&base).map_err(|e| format!("cannot create {}: {e}", base.display()))?;
+    std::fs::create_dir_all(&base)
+        .map_err(|e| HarnessError::setup(format!("cannot create {}", base.display()), e))?;
     let cluster = LocalCluster {
         pg_ctl: bin.join("pg_ctl"),
         data: base.join("data"),
@@ -59,19 +60,24 @@ struct LocalCluster {
 }
 
 impl LocalCluster {
-    fn init_and_start(&self, bin: &Path) -> Result<super::ServerAddress, String> {
+    fn init_and_start(&self, bin: &Path) -> Result<super::ServerAddress, HarnessError> {
         if self.as_postgres {
             let (uid, gid) = postgres_user()?;
-            std::os::unix::fs::chown(&self.base, Some(uid), Some(gid))
-                .map_err(|e| format!("cannot give {} to postgres: {e}", self.base.display()))?;
+            std::os::unix::fs::chown(&self.base, Some(uid), Some(gid)).map_err(|e| {
+                HarnessError::setup(
+                    format!("cannot give {} to postgres", self.base.display()),
+                    e,
+                )
+            })?;
         }
         let password = uuid::Uuid::new_v4().simple().to_string();
         let pwfile = self.base.join("pwfile");
         std::fs::write(&pwfile, &password)
-            .map_err(|e| format!("cannot write the password file: {e}"))?;
+            .map_err(|e| HarnessError::setup("cannot write the password file", e))?;
         if self.as_postgres {
             let (uid, gid) = postgres_user()?;
-            std::os::unix::fs::chown(&pwfile, Some(uid), Some(gid)).map_err(|e| e.to_string())?;
+            std::os::unix::fs::chown(&pwfile, Some(uid), Some(gid))
+                .map_err(|e| HarnessError::setup("cannot give the password file to postgres", e))?;
         }
         self.run(
             Command::new(bin.join("initdb"))
@@ -102,7 +108,7 @@ impl LocalCluster {
         };
         // A port chosen by the kernel may be taken again before the server binds
         // it; try a few.
-        let mut last_error = String::new();
+        let mut last_error = HarnessError::setup_msg("pg_ctl start was not tried");
         for _ in 0..3 {
             let port = free_port()?;
             let options = format!(
@@ -136,7 +142,7 @@ impl LocalCluster {
     }
 
     /// Runs a server command, as the postgres user when we are root.
-    fn run(&self, command: &mut Command, what: &str) -> Result<(), String> {
+    fn run(&self, command: &mut Command, what: &str) -> Result<(), HarnessError> {
         let output = if self.as_postgres {
             let program = command.get_program().to_owned();
             let args: Vec<_> = command.get_args().map(|a| a.to_owned()).collect();
@@ -149,12 +155,12 @@ impl LocalCluster {
         } else {
             command.current_dir(&self.base).output()
         }
-        .map_err(|e| format!("cannot run {what}: {e}"))?;
+        .map_err(|e| HarnessError::setup(format!("cannot run {what}"), e))?;
         if output.status.success() {
             Ok(())
         } else {
             let log = std::fs::read_to_string(self.base.join("server.log")).unwrap_or_default();
-            Err(format!(
+            Err(HarnessError::setup_msg(format!(
                 "{what} failed ({}): {}{}{}",
                 output.status,
                 String::from_utf8_lossy(&output.stderr).trim(),
@@ -164,7 +170,7 @@ impl LocalCluster {
                 } else {
                     format!("\nserver log:\n{log}")
                 }
-            ))
+            )))
         }
     }
 
@@ -186,7 +192,7 @@ impl LocalCluster {
 
 /// Where `initdb`, `pg_ctl` and `postgres` live: `PATH`, then `pg_config
 /// --bindir`, then the newest `/usr/lib/postgresql/*/bin`.
-fn find_bindir() -> Result<PathBuf, String> {
+fn find_bindir() -> Result<PathBuf, HarnessError> {
     let has_all = |dir: &Path| {
         ["initdb", "pg_ctl", "postgres"]
             .iter()
@@ -223,9 +229,10 @@ fn find_bindir() -> Result<PathBuf, String> {
         .collect();
     candidates.sort();
     candidates.pop().map(|(_, bin)| bin).ok_or_else(|| {
-        "no PostgreSQL server binaries (initdb, pg_ctl, postgres) on PATH, through \
-         pg_config --bindir, or under /usr/lib/postgresql/*/bin"
-            .to_owned()
+        HarnessError::setup_msg(
+            "no PostgreSQL server binaries (initdb, pg_ctl, postgres) on PATH, through \
+             pg_config --bindir, or under /usr/lib/postgresql/*/bin",
+        )
     })
 }
 
@@ -237,8 +244,9 @@ fn running_as_root() -> bool {
         .unwrap_or(false)
 }
 
-fn postgres_user() -> Result<(u32, u32), String> {
-    let passwd = std::fs::read_to_string("/etc/passwd").map_err(|e| e.to_string())?;
+fn postgres_user() -> Result<(u32, u32), HarnessError> {
+    let passwd = std::fs::read_to_string("/etc/passwd")
+        .map_err(|e| HarnessError::setup("cannot read /etc/passwd", e))?;
     passwd
         .lines()
         .find_map(|line| {
@@ -247,12 +255,16 @@ fn postgres_user() -> Result<(u32, u32), String> {
                 .then(|| Some((fields[2].parse().ok()?, fields[3].parse().ok()?)))
                 .flatten()
         })
-        .ok_or_else(|| "running as root, but there is no postgres user to run the server as".into())
+        .ok_or_else(|| {
+            HarnessError::setup_msg(
+                "running as root, but there is no postgres user to run the server as",
+            )
+        })
 }
 
-fn free_port() -> Result<u16, String> {
+fn free_port() -> Result<u16, HarnessError> {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
-        .map_err(|e| format!("cannot find a free port: {e}"))
+        .map_err(|e| HarnessError::setup("cannot find a free port", e))
 }

@@ -42,6 +42,7 @@ pub use bouncer::{Bouncer, BouncerOptions};
 pub use round_trips::RoundTripProxy;
 
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -78,27 +79,97 @@ impl fmt::Display for Backend {
     }
 }
 
+/// A cause kept whole and shareable: the server's failure is handed to every
+/// test that asks for it.
+pub type SharedError = Arc<dyn std::error::Error + Send + Sync + 'static>;
+
 /// No test server could be had, or a test database could not be made.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum HarnessError {
-    /// Every backend that was tried failed; each with its reason.
-    #[error("no PostgreSQL for the tests:{}", list_attempts(.attempts))]
+    /// Every backend that was tried failed; each with its reason. The reasons
+    /// are listed in the message, each with its whole chain of causes (there
+    /// is no single [`source`](std::error::Error::source)).
     NoServer {
         /// What was tried, in order, and why it failed.
-        attempts: Vec<(Backend, String)>,
+        attempts: Vec<(Backend, HarnessError)>,
     },
     /// `AEMS_TEST_BACKEND` holds something else than url, container or local.
-    #[error("AEMS_TEST_BACKEND must be url, container or local, not {0:?}")]
     BadBackend(String),
-    /// The server answered, but preparing or cloning the database failed.
-    #[error("test database: {0}")]
-    Setup(String),
+    /// Starting or preparing the server, or cloning a database, failed:
+    /// `step` says what was being done, the cause (when there is one) is the
+    /// [`source`](std::error::Error::source).
+    Setup {
+        /// What was being done, e.g. `"cannot create the template database"`.
+        step: String,
+        /// Why it failed; `None` when `step` says it all.
+        source: Option<SharedError>,
+    },
 }
 
-fn list_attempts(attempts: &[(Backend, String)]) -> String {
+impl fmt::Display for HarnessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HarnessError::NoServer { attempts } => {
+                write!(f, "no PostgreSQL for the tests:{}", list_attempts(attempts))
+            }
+            HarnessError::BadBackend(value) => write!(
+                f,
+                "AEMS_TEST_BACKEND must be url, container or local, not {value:?}"
+            ),
+            HarnessError::Setup { step, .. } => write!(f, "test database: {step}"),
+        }
+    }
+}
+
+// By hand rather than derived: the source is the shared error itself, not
+// the `Arc` around it, so callers can downcast it.
+impl std::error::Error for HarnessError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            HarnessError::Setup {
+                source: Some(source),
+                ..
+            } => Some(source.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+impl HarnessError {
+    /// A setup step that failed because of `source`.
+    pub(crate) fn setup(
+        step: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        HarnessError::Setup {
+            step: step.into(),
+            source: Some(Arc::new(source)),
+        }
+    }
+
+    /// A setup step whose message says it all.
+    pub(crate) fn setup_msg(step: impl Into<String>) -> Self {
+        HarnessError::Setup {
+            step: step.into(),
+            source: None,
+        }
+    }
+}
+
+/// Each attempt with its whole chain of causes, one line each.
+fn list_attempts(attempts: &[(Backend, HarnessError)]) -> String {
     attempts
         .iter()
-        .map(|(backend, why)| format!("\n  - {backend}: {why}"))
+        .map(|(backend, why)| {
+            let mut line = format!("\n  - {backend}: {why}");
+            let mut cause = std::error::Error::source(why);
+            while let Some(c) = cause {
+                line.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            line
+        })
         .collect()
 }
 
@@ -204,7 +275,7 @@ impl TestServer {
             let started = match backend {
                 Backend::Url => match &url {
                     Some(url) => url_server(url, &run_id),
-                    None => Err("AEMS_TEST_DATABASE_URL is not set".to_owned()),
+                    None => Err(HarnessError::setup_msg("AEMS_TEST_DATABASE_URL is not set")),
                 },
                 Backend::Container => container::start(&run_id).await,
                 Backend::Local => local::start(&run_id).await,
@@ -227,7 +298,7 @@ impl TestServer {
     async fn admin_connection(&self) -> Result<AsyncPgConnection, HarnessError> {
         AsyncPgConnection::establish(&self.admin.url(&self.maintenance_db))
             .await
-            .map_err(|e| HarnessError::Setup(format!("cannot connect as administrator: {e}")))
+            .map_err(|e| HarnessError::setup("cannot connect as administrator", e))
     }
 }
 
@@ -241,7 +312,7 @@ pub(crate) struct StartedServer {
     pub watchdog: watchdog::Plan,
 }
 
-fn url_server(url: &str, run_id: &str) -> Result<StartedServer, String> {
+fn url_server(url: &str, run_id: &str) -> Result<StartedServer, HarnessError> {
     let parsed = parse_url(url)?;
     let maintenance_db = parsed.1;
     let admin = parsed.0;
@@ -257,19 +328,25 @@ fn url_server(url: &str, run_id: &str) -> Result<StartedServer, String> {
 }
 
 /// Splits `postgres://user:password@host:port/db` into its parts.
-fn parse_url(url: &str) -> Result<(ServerAddress, String), String> {
+fn parse_url(url: &str) -> Result<(ServerAddress, String), HarnessError> {
     let rest = url
         .strip_prefix("postgres://")
         .or_else(|| url.strip_prefix("postgresql://"))
-        .ok_or("AEMS_TEST_DATABASE_URL must start with postgres://")?;
-    let (userinfo, hostpart) = rest
-        .rsplit_once('@')
-        .ok_or("AEMS_TEST_DATABASE_URL must name a user (user:password@host)")?;
+        .ok_or_else(|| {
+            HarnessError::setup_msg("AEMS_TEST_DATABASE_URL must start with postgres://")
+        })?;
+    let (userinfo, hostpart) = rest.rsplit_once('@').ok_or_else(|| {
+        HarnessError::setup_msg("AEMS_TEST_DATABASE_URL must name a user (user:password@host)")
+    })?;
     let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
     let (hostport, db) = hostpart.split_once('/').unwrap_or((hostpart, "postgres"));
     let db = db.split('?').next().unwrap_or("postgres");
     let (host, port) = match hostport.rsplit_once(':') {
-        Some((h, p)) => (h, p.parse().map_err(|_| format!("bad port {p:?}"))?),
+        Some((h, p)) => (
+            h,
+            p.parse()
+                .map_err(|_| HarnessError::setup_msg(format!("bad port {p:?}")))?,
+        ),
         None => (hostport, 5432),
     };
     Ok((
@@ -307,7 +384,7 @@ async fn prepare(
     backend: Backend,
     started: StartedServer,
     run_id: String,
-) -> Result<TestServer, String> {
+) -> Result<TestServer, HarnessError> {
     let StartedServer {
         admin,
         maintenance_db,
@@ -324,13 +401,18 @@ async fn prepare(
 
     let mut conn = AsyncPgConnection::establish(&admin.url(&maintenance_db))
         .await
-        .map_err(|e| format!("cannot connect to {}:{}: {e}", admin.host, admin.port))?;
+        .map_err(|e| {
+            HarnessError::setup(
+                format!("cannot connect to {}:{}", admin.host, admin.port),
+                e,
+            )
+        })?;
     conn.batch_execute(&format!("CREATE DATABASE {template}"))
         .await
-        .map_err(|e| format!("cannot create the template database: {e}"))?;
+        .map_err(|e| HarnessError::setup("cannot create the template database", e))?;
     crate::migrations::run(&admin.url(&template))
         .await
-        .map_err(|e| format!("migrating the template failed: {e}"))?;
+        .map_err(|e| HarnessError::setup("migrating the template failed", e))?;
     // A login role like the application's: NOINHERIT, a member of aems_app,
     // owning nothing, no superuser.
     conn.batch_execute(&format!(
@@ -338,7 +420,7 @@ async fn prepare(
          PASSWORD '{app_password}' IN ROLE aems_app"
     ))
     .await
-    .map_err(|e| format!("cannot create the test login role: {e}"))?;
+    .map_err(|e| HarnessError::setup("cannot create the test login role", e))?;
     Ok(TestServer {
         backend,
         admin,
@@ -388,7 +470,7 @@ impl TestDatabase {
             "CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY"
         ))
         .await
-        .map_err(|e| HarnessError::Setup(format!("cannot create {name} from {template}: {e}")))?;
+        .map_err(|e| HarnessError::setup(format!("cannot create {name} from {template}"), e))?;
         Ok(Self { server, name })
     }
 
@@ -457,6 +539,47 @@ impl Drop for TestDatabase {
                 "aems testing: could not drop test database {}: {e}",
                 self.name
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn setup_errors_keep_their_cause_and_no_server_lists_every_chain() {
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused by :1");
+        let setup = HarnessError::setup("cannot connect as administrator", refused);
+        let cause = setup.source().expect("the cause is kept");
+        assert!(
+            cause.downcast_ref::<std::io::Error>().is_some(),
+            "{cause:?}"
+        );
+        crate::error::tests::assert_each_cause_once(&setup);
+
+        let migration = HarnessError::setup(
+            "migrating the template failed",
+            crate::Error::migration(
+                "cannot connect to migrate",
+                std::io::Error::other("no route"),
+            ),
+        );
+        let none = HarnessError::NoServer {
+            attempts: vec![(Backend::Container, migration), (Backend::Local, setup)],
+        };
+        assert!(
+            none.source().is_none(),
+            "several causes: none is the source"
+        );
+        let text = none.to_string();
+        for line in [
+            "- container: test database: migrating the template failed: \
+             migrations: cannot connect to migrate: no route",
+            "- local: test database: cannot connect as administrator: refused by :1",
+        ] {
+            assert!(text.contains(line), "{line:?} missing from {text}");
         }
     }
 }

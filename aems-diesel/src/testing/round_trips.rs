@@ -53,10 +53,10 @@ impl RoundTripProxy {
         let target = format!("{}:{}", server.host, server.port);
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
-            .map_err(|e| HarnessError::Setup(format!("proxy: cannot listen: {e}")))?;
+            .map_err(|e| HarnessError::setup("proxy: cannot listen", e))?;
         let port = listener
             .local_addr()
-            .map_err(|e| HarnessError::Setup(format!("proxy: {e}")))?
+            .map_err(|e| HarnessError::setup("proxy: no local address", e))?
             .port();
         let round_trips = Arc::new(AtomicU64::new(0));
         let bytes_to_server = Arc::new(AtomicU64::new(0));

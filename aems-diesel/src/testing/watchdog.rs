@@ -11,6 +11,8 @@ use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 
+use super::HarnessError;
+
 /// What to remove.
 pub(crate) enum Plan {
     /// Stop a local cluster and delete its directory.
@@ -99,7 +101,7 @@ impl Plan {
     }
 
     /// Starts the watchdog.
-    pub(crate) fn spawn(self) -> Result<Watchdog, String> {
+    pub(crate) fn spawn(self) -> Result<Watchdog, HarnessError> {
         let (body, env) = self.script();
         let mut command = Command::new("sh");
         command
@@ -114,8 +116,11 @@ impl Plan {
         }
         let mut child = command
             .spawn()
-            .map_err(|e| format!("cannot start the cleanup watchdog: {e}"))?;
-        let stdin = child.stdin.take().ok_or("the watchdog has no stdin")?;
+            .map_err(|e| HarnessError::setup("cannot start the cleanup watchdog", e))?;
+        let stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| HarnessError::setup_msg("the watchdog has no stdin"))?;
         Ok(Watchdog {
             _stdin: stdin,
             _child: child,
