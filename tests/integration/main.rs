@@ -22,4 +22,5 @@ mod products;
 mod risk;
 mod round_trips;
 mod sales;
+mod search;
 mod unit_of_work;
