@@ -23,5 +23,6 @@ mod products;
 mod risk;
 mod round_trips;
 mod sales;
+mod search;
 mod serde;
 mod unit_of_work;

@@ -18,7 +18,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::result::QueryResult;
-use diesel::sql_types::Text;
+use diesel::sql_types::{Bool, Integer, Nullable, Text};
 use diesel_async::RunQueryDsl;
 
 use crate::pg::Connection;
@@ -29,7 +29,7 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 use crate::hr::support::{decode_decimal_opt, insert_all_or_none};
 use crate::repository::{
-    self, Page, PageRequest, decode, decode_num, decode_object_opt, decode_opt, keyset,
+    self, Order, Page, PageRequest, decode, decode_num, decode_object_opt, decode_opt, keyset,
 };
 use crate::schema::products::products;
 use crate::sql;
@@ -256,13 +256,15 @@ pub struct ProductFilter {
     pub lifecycle_stage: Option<LifecycleStage>,
     /// Only this status.
     pub status: Option<ProductStatus>,
-    /// Full-text search in name and description (English stemming, every word
-    /// must match). The statement repeats the expression of
-    /// `idx_products_name_search` exactly, but under row-level security
-    /// PostgreSQL does not use that index for the application role: it only
-    /// lets LEAKPROOF conditions run ahead of the tenant policy, and neither
-    /// `@@` nor the expression's `COALESCE` is. The search then reads the
-    /// tenant's live rows through a tenant index and filters them.
+    /// Full-text search in name and description: English stemming, every
+    /// word must match (`plainto_tsquery`). Served by the GIN index
+    /// `idx_products_name_search` through `products.search_product_ids`
+    /// (migration `003805_search_functions`), which takes the other filters
+    /// and the keyset position with it: a common word's page is found by
+    /// walking the tenant's rows in page order and stopping after one page of
+    /// matches, a rare one's from the index. The rows themselves are then
+    /// read through the tenant policy like any list, the search and every
+    /// filter checked again.
     pub search: Option<String>,
 }
 
@@ -323,49 +325,25 @@ struct CheckedFilter {
     search: Option<String>,
 }
 
-/// A text literal of the search document, written into the statement (not
-/// bound, so the expression is the index's) as a typed fragment: unlike a
-/// `dsl::sql` literal, diesel may cache the statement that holds it.
-macro_rules! text_literal {
-    ($(#[$meta:meta])* $name:ident, $sql:literal) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
-        struct $name;
-
-        impl diesel::expression::Expression for $name {
-            type SqlType = Text;
-        }
-
-        impl<QS> diesel::expression::AppearsOnTable<QS> for $name {}
-
-        impl<QS> diesel::expression::SelectableExpression<QS> for $name {}
-
-        impl<GB> diesel::expression::ValidGrouping<GB> for $name {
-            type IsAggregate = diesel::expression::is_aggregate::Never;
-        }
-
-        impl diesel::query_builder::QueryFragment<Pg> for $name {
-            fn walk_ast<'b>(
-                &'b self,
-                mut out: diesel::query_builder::AstPass<'_, 'b, Pg>,
-            ) -> QueryResult<()> {
-                out.push_sql($sql);
-                Ok(())
-            }
-        }
-    };
+diesel::define_sql_function! {
+    /// `products.search_product_ids(search, after, newest_first, max_ids,
+    /// category, lifecycle_stage, status)` (migration
+    /// `003805_search_functions`): the ids of the context tenant's live
+    /// products matching the search and the filters, after the keyset
+    /// position, at most `max_ids`, in page order. Runs as `aems_search`,
+    /// which reads the tenant from the context itself and refuses any role but
+    /// `application_user`.
+    #[sql_name = "products.search_product_ids"]
+    fn search_product_ids(
+        search_text: Text,
+        after_id: Nullable<diesel::sql_types::Uuid>,
+        newest_first: Bool,
+        max_ids: Integer,
+        only_category: Nullable<Text>,
+        only_lifecycle_stage: Nullable<Text>,
+        only_status: Nullable<Text>,
+    ) -> Array<diesel::sql_types::Uuid>;
 }
-
-text_literal!(
-    /// `' '`, between name and description.
-    Space,
-    "' '"
-);
-text_literal!(
-    /// `''`, for a missing description.
-    EmptyText,
-    "''"
-);
 
 type ProductQuery = products::BoxedQuery<
     'static,
@@ -379,7 +357,7 @@ fn list_query(filter: CheckedFilter, page: PageRequest) -> ProductQuery {
         .filter(products::deleted_at.is_null())
         .select(ProductRow::as_select())
         .into_boxed::<Pg>();
-    if let Some(category) = filter.category {
+    if let Some(category) = filter.category.clone() {
         query = query.filter(products::category.eq(category));
     }
     if let Some(stage) = filter.lifecycle_stage {
@@ -389,17 +367,24 @@ fn list_query(filter: CheckedFilter, page: PageRequest) -> ProductQuery {
         query = query.filter(products::status.eq(status.as_str()));
     }
     if let Some(search) = filter.search {
-        // Exactly the expression of idx_products_name_search, with literals
-        // (not bound parameters) so the planner can match it to the index
-        // (where row-level security lets it: see `ProductFilter::search`),
-        // each a typed fragment so the statement is prepared once.
-        let document = products::name
-            .concat(Space)
-            .concat(sql::coalesce_text(products::description, EmptyText));
-        query = query.filter(sql::matches(
-            sql::to_tsvector(sql::english(), document),
-            search.into_sql::<Text>(),
-        ));
+        // The page's ids from the GIN index (or the ordered walk) inside the
+        // search function, computed once; the rows through the policy, the
+        // search re-checked on them (a cheap match of the stored document).
+        let ids = search_product_ids(
+            search.clone(),
+            page.after_id(),
+            page.ordering() == Order::NewestFirst,
+            i32::try_from(page.fetch_limit()).unwrap_or(i32::MAX),
+            filter.category,
+            filter.lifecycle_stage.map(|s| s.as_str()),
+            filter.status.map(|s| s.as_str()),
+        );
+        query = query
+            .filter(sql::matches(
+                products::search_document,
+                search.into_sql::<Text>(),
+            ))
+            .filter(sql::id_among(products::id, ids));
     }
     keyset!(query, products::tenant_id, products::id, page)
 }
@@ -467,7 +452,7 @@ impl<'e, E: Executor> Products<'e, E> {
         let filter = filter.checked()?;
         self.exec
             .run(ENTITY, move |conn| {
-                explain::Explain(list_query(filter, page))
+                sql::Explain(list_query(filter, page))
                     .load::<String>(&mut { conn })
                     .boxed()
             })
@@ -743,52 +728,45 @@ impl<'e, E: Transactional> Products<'e, E> {
     }
 }
 
-#[cfg(feature = "testing")]
-mod explain {
-    use diesel::pg::Pg;
-    use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-    use diesel::result::QueryResult;
-    use diesel::sql_types::Text;
-
-    /// `EXPLAIN <query>`: the plan, one text row per line.
-    pub(super) struct Explain<Q>(pub(super) Q);
-
-    impl<Q> QueryId for Explain<Q> {
-        type QueryId = ();
-        const HAS_STATIC_QUERY_ID: bool = false;
-    }
-
-    impl<Q> Query for Explain<Q> {
-        type SqlType = Text;
-    }
-
-    impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Explain<Q> {
-        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-            out.push_sql("EXPLAIN ");
-            self.0.walk_ast(out.reborrow())
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn the_search_repeats_the_index_expression_with_literals() {
-        let filter = ProductFilter::all().search("widget").checked().unwrap();
-        let sql =
-            diesel::debug_query::<Pg, _>(&list_query(filter, PageRequest::first(10))).to_string();
-        // Parentheses aside (diesel groups each `||`; the tree is the same),
-        // the document is idx_products_name_search's expression, with literals.
-        let flat: String = sql.chars().filter(|c| !matches!(c, '(' | ')')).collect();
+    fn a_search_matches_the_stored_document_among_the_ids_of_the_search_function() {
+        let filter = ProductFilter::all()
+            .search("widget")
+            .category("Tools")
+            .checked()
+            .unwrap();
+        let after = uuid::Uuid::nil();
+        let page = PageRequest::after(
+            crate::repository::Cursor::after(after, Order::NewestFirst),
+            10,
+        );
+        let sql = diesel::debug_query::<Pg, _>(&list_query(filter, page)).to_string();
         assert!(
-            flat.contains(
-                "to_tsvector'english'::regconfig, \"products\".\"products\".\"name\" || ' ' \
-                 || coalesce\"products\".\"products\".\"description\", '' @@ \
-                 plainto_tsquery'english'::regconfig, $1"
+            sql.contains(
+                "\"products\".\"products\".\"search_document\" @@ \
+                 plainto_tsquery('english'::regconfig, $"
             ),
             "{sql}"
+        );
+        // Once per statement (an InitPlan), with the filters, the keyset
+        // position and the page size, never a tenant.
+        assert!(
+            sql.contains(
+                "\"products\".\"products\".\"id\" = ANY ((SELECT \
+                 products.search_product_ids($"
+            ) && sql.contains("))::uuid[])"),
+            "{sql}"
+        );
+        let binds = sql.split(" -- binds: ").nth(1).unwrap();
+        assert!(
+            binds.contains(&format!(
+                "Some({after}), true, 11, Some(\"Tools\"), None, None"
+            )),
+            "{binds}"
         );
     }
 

@@ -737,3 +737,282 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
     }
     Some(out)
 }
+
+/// The ids the administrator sees in `tenant`'s live rows of `table` matching
+/// `search` (computed from the text, not the stored document).
+async fn matching_ids(
+    t: &crate::support::TwoTenants,
+    table: &str,
+    document: &str,
+    tenant: uuid::Uuid,
+    search: &str,
+) -> std::collections::BTreeSet<uuid::Uuid> {
+    admin(&t.db)
+        .await
+        .query(
+            &format!(
+                "SELECT id FROM {table} WHERE tenant_id = $1 AND deleted_at IS NULL
+                   AND to_tsvector('english', {document}) @@ plainto_tsquery('english', $2)"
+            ),
+            &[&tenant, &search],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// Calls both search functions as the login role in one transaction after
+/// `setup` (set_config calls, or nothing), with A's first live row as the
+/// keyset position when `after` is given: what a caller writing SQL by hand
+/// can get from them.
+async fn call_search_functions(
+    t: &crate::support::TwoTenants,
+    setup: &str,
+    search: &str,
+    after: Option<uuid::Uuid>,
+) -> Result<Vec<uuid::Uuid>, tokio_postgres::Error> {
+    let client = crate::support::app(&t.db).await;
+    client.batch_execute("BEGIN").await.unwrap();
+    if !setup.is_empty() {
+        client.batch_execute(setup).await.unwrap();
+    }
+    let mut ids = Vec::new();
+    for sql in [
+        "SELECT sales.search_customer_ids($1, $2, false, 1001, NULL, NULL, NULL)",
+        "SELECT sales.search_customer_ids($1, $2, true, 1001, NULL, NULL, NULL)",
+        "SELECT products.search_product_ids($1, $2, false, 1001, NULL, NULL, NULL)",
+        "SELECT products.search_product_ids($1, $2, true, 1001, NULL, NULL, NULL)",
+    ] {
+        let row = client.query_one(sql, &[&search, &after]).await?;
+        ids.extend(row.get::<_, Vec<uuid::Uuid>>(0));
+    }
+    client.batch_execute("ROLLBACK").await.unwrap();
+    Ok(ids)
+}
+
+#[tokio::test]
+async fn the_search_path_gives_another_tenants_context_and_no_context_nothing_of_a_tenant() {
+    let t = crate::support::TwoTenants::new().await;
+    crate::search::seed_search_rows(&t, 400, 400).await;
+    let (customers, products) = ("sales.customers", "products.products");
+    let (company, product) = ("company_name", "name || ' ' || coalesce(description, '')");
+    let word = "northwind";
+    let a: std::collections::BTreeSet<_> = matching_ids(&t, customers, company, t.a.tenant, word)
+        .await
+        .into_iter()
+        .chain(matching_ids(&t, products, product, t.a.tenant, word).await)
+        .collect();
+    let b: std::collections::BTreeSet<_> = matching_ids(&t, customers, company, t.b.tenant, word)
+        .await
+        .into_iter()
+        .chain(matching_ids(&t, products, product, t.b.tenant, word).await)
+        .collect();
+    assert!(a.len() > 50 && b.len() > 50, "{} {}", a.len(), b.len());
+
+    // Through the repositories: B's context finds exactly B's rows, a context
+    // naming no real tenant finds nothing.
+    let ids_through = async |ctx: &Context| {
+        let mut db = t.database.one_shot(ctx).await.unwrap();
+        let c = db
+            .customers()
+            .list(&CustomerFilter::all().search(word), PageRequest::first(500))
+            .await
+            .unwrap();
+        let p = db
+            .products()
+            .list(
+                &aems_diesel::products::ProductFilter::all().search(word),
+                PageRequest::first(500),
+            )
+            .await
+            .unwrap();
+        assert!(c.next.is_none() && p.next.is_none());
+        c.items
+            .iter()
+            .map(|c| c.id.into_uuid())
+            .chain(p.items.iter().map(|p| p.id.into_uuid()))
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    assert_eq!(ids_through(&t.ctx_b()).await, b);
+    assert_eq!(ids_through(&t.ctx_a()).await, a);
+    let nobody = Context::new(TenantId::new(), UserId::from_uuid(t.a.user));
+    assert!(ids_through(&nobody).await.is_empty());
+
+    // The functions called by hand, as the application role.
+    let role = "SELECT set_config('role', 'application_user', true)";
+    let as_b = format!(
+        "{role}; SELECT set_config('app.current_tenant_id', '{}', true)",
+        t.b.tenant
+    );
+    let first_of_a = *a.first().unwrap();
+    for after in [None, Some(first_of_a), Some(uuid::Uuid::nil())] {
+        let got: std::collections::BTreeSet<_> = call_search_functions(&t, &as_b, word, after)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+        assert!(got.is_subset(&b), "B's context got a row not B's");
+        assert!(got.is_disjoint(&a), "B's context got one of A's rows");
+    }
+    // No tenant, an empty one, or one that does not exist: nothing.
+    for setup in [
+        role.to_owned(),
+        format!("{role}; SELECT set_config('app.current_tenant_id', '', true)"),
+        format!(
+            "{role}; SELECT set_config('app.current_tenant_id', '{}', true)",
+            uuid::Uuid::now_v7()
+        ),
+    ] {
+        assert_eq!(
+            call_search_functions(&t, &setup, word, None).await.unwrap(),
+            Vec::<uuid::Uuid>::new(),
+            "{setup}"
+        );
+    }
+    // Any role but application_user is refused, even with a tenant set: the
+    // login role itself, and the platform role.
+    let tenant_a = format!(
+        "SELECT set_config('app.current_tenant_id', '{}', true)",
+        t.a.tenant
+    );
+    for setup in [
+        tenant_a.clone(),
+        format!(
+            "SELECT set_config('role', 'aems_platform', true), \
+                    set_config('app.cross_tenant_reason', 'security test', true); {tenant_a}"
+        ),
+    ] {
+        let err = call_search_functions(&t, &setup, word, None)
+            .await
+            .expect_err(&setup);
+        assert_eq!(
+            err.code(),
+            Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+            "{setup}: {err}"
+        );
+    }
+
+    // A's answer does not depend on B's rows: the same ids, in the same
+    // order, once every one of B's matching rows is gone.
+    let as_a = format!("{role}; {tenant_a}");
+    let before = call_search_functions(&t, &as_a, word, None).await.unwrap();
+    assert_eq!(
+        before
+            .iter()
+            .copied()
+            .collect::<std::collections::BTreeSet<_>>(),
+        a
+    );
+    for table in ["sales.customers", "products.products"] {
+        let gone = crate::support::admin_write(
+            &t.db,
+            &format!(
+                "DELETE FROM {table} WHERE tenant_id = $1
+                   AND search_document @@ plainto_tsquery('english', $2)"
+            ),
+            &[&t.b.tenant, &word],
+        )
+        .await
+        .unwrap();
+        assert!(gone > 20, "{table}: {gone}");
+    }
+    assert_eq!(
+        call_search_functions(&t, &as_a, word, None).await.unwrap(),
+        before
+    );
+}
+
+#[tokio::test]
+async fn the_search_role_can_be_neither_assumed_nor_used_for_anything_but_the_two_functions() {
+    let t = crate::support::TwoTenants::new().await;
+    let admin = admin(&t.db).await;
+    // NOLOGIN, no members, no bypass; owns the two functions and nothing else
+    // in this database; reads only the searched columns.
+    let row = admin
+        .query_one(
+            "SELECT r.rolcanlogin, r.rolsuper, r.rolbypassrls, r.rolinherit,
+                    (SELECT count(*) FROM pg_auth_members m WHERE m.roleid = r.oid),
+                    (SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text) FROM pg_proc p WHERE p.proowner = r.oid),
+                    (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid),
+                    (SELECT count(*) FROM pg_namespace n WHERE n.nspowner = r.oid),
+                    has_table_privilege(r.oid, 'sales.customers', 'SELECT'),
+                    has_column_privilege(r.oid, 'sales.customers', 'contact_email', 'SELECT'),
+                    has_column_privilege(r.oid, 'sales.customers', 'company_name', 'SELECT'),
+                    has_table_privilege(r.oid, 'sales.customers', 'INSERT, UPDATE, DELETE'),
+                    has_column_privilege(r.oid, 'products.products', 'unit_cost', 'SELECT'),
+                    has_table_privilege(r.oid, 'sales.sales_pipeline', 'SELECT'),
+                    has_schema_privilege(r.oid, 'sales', 'CREATE'),
+                    has_schema_privilege(r.oid, 'products', 'CREATE')
+             FROM pg_roles r WHERE r.rolname = 'aems_search'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(!row.get::<_, bool>(0) && !row.get::<_, bool>(1) && !row.get::<_, bool>(2));
+    assert_eq!(row.get::<_, i64>(4), 0, "aems_search has members");
+    assert_eq!(
+        row.get::<_, Vec<String>>(5),
+        vec![
+            "products.search_product_ids(text,uuid,boolean,integer,text,text,text)".to_owned(),
+            "sales.search_customer_ids(text,uuid,boolean,integer,text,text,text)".to_owned(),
+        ]
+    );
+    assert_eq!((row.get::<_, i64>(6), row.get::<_, i64>(7)), (0, 0));
+    for (i, what) in [
+        (8, "the whole customers table"),
+        (9, "contact e-mails"),
+        (10, "company names"),
+        (11, "writing customers"),
+        (12, "product costs"),
+        (13, "deals"),
+        (14, "creating in sales"),
+        (15, "creating in products"),
+    ] {
+        assert!(!row.get::<_, bool>(i), "aems_search may read {what}");
+    }
+    // Only the application role may execute them (not PUBLIC), and they are
+    // SECURITY DEFINER with a fixed search_path.
+    let functions = admin
+        .query(
+            "SELECT p.oid::regprocedure::text, p.prosecdef, p.proconfig::text[],
+                    has_function_privilege('public', p.oid, 'EXECUTE'),
+                    has_function_privilege('application_user', p.oid, 'EXECUTE'),
+                    has_function_privilege('aems_platform', p.oid, 'EXECUTE')
+             FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner WHERE r.rolname = 'aems_search'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(functions.len(), 2);
+    for f in &functions {
+        let name: String = f.get(0);
+        assert!(f.get::<_, bool>(1), "{name} is not SECURITY DEFINER");
+        let config: Vec<String> = f.get(2);
+        assert!(
+            config.contains(&"search_path=pg_catalog, pg_temp".to_owned()),
+            "{name}: {config:?}"
+        );
+        assert!(!f.get::<_, bool>(3), "PUBLIC may execute {name}");
+        assert!(
+            f.get::<_, bool>(4),
+            "application_user may not execute {name}"
+        );
+        assert!(!f.get::<_, bool>(5), "aems_platform may execute {name}");
+    }
+    // The application's roles cannot become aems_search.
+    let client = crate::support::app(&t.db).await;
+    for sql in [
+        "SET ROLE aems_search",
+        "BEGIN; SELECT set_config('role', 'application_user', true); SET LOCAL ROLE aems_search",
+    ] {
+        let err = client.batch_execute(sql).await.expect_err(sql);
+        assert_eq!(
+            err.code(),
+            Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+            "{sql}: {err}"
+        );
+        let _ = client.batch_execute("ROLLBACK").await;
+    }
+}
