@@ -5,8 +5,12 @@
 //! `risk.audit_logs` (application events go through `risk.record_event`,
 //! which stamps the time and takes the tenant and actor from the context), no
 //! anonymous trigger rows through a cross-tenant reason in tenant work, no
-//! borrowing the trigger functions for a table of one's own.
+//! borrowing the trigger functions for a table of one's own; and purging a
+//! user keeps their id on every row they wrote.
 
+use aems_core::auth::users::UserStatus;
+use aems_core::{TenantId, UserId};
+use aems_diesel::prelude::*;
 use chrono::{Duration, Utc};
 use tokio_postgres::error::SqlState;
 use uuid::Uuid;
@@ -216,4 +220,80 @@ async fn the_trigger_functions_cannot_be_attached_to_a_table_of_ones_own() {
         }
         client.batch_execute("ROLLBACK").await.unwrap();
     }
+}
+
+#[tokio::test]
+async fn purging_a_user_keeps_their_id_on_every_row_they_wrote() {
+    let t = TwoTenants::new().await;
+    let tenant = TenantId::from_uuid(t.a.tenant);
+    let admin_ctx = t.ctx_a();
+    let passwords = aems_diesel::auth::Passwords::new(
+        aems_diesel::auth::HashParams::INSECURE_FAST_FOR_TESTS,
+        Default::default(),
+    )
+    .unwrap();
+    let leaver = t
+        .database
+        .one_shot(&admin_ctx)
+        .await
+        .unwrap()
+        .users()
+        .create(crate::auth::new_user("leaver@a.example.com"), &passwords)
+        .await
+        .unwrap()
+        .id;
+    // The leaver does something audited that leaves no other trace of them.
+    let ctx = aems_diesel::Context::new(tenant, leaver);
+    let mut db = t.database.one_shot(&ctx).await.unwrap();
+    let mut event = aems_core::risk::audit_logs::NewAuditLog::new(
+        "report_exported".parse().unwrap(),
+        "reports".parse().unwrap(),
+    );
+    event.entity_id = Some(Uuid::now_v7());
+    db.audit().record(event).await.unwrap();
+    drop(db);
+    let written = |t: &TwoTenants| {
+        let url = t.db.admin_url();
+        async move {
+            crate::support::client(&url)
+                .await
+                .query_one(
+                    "SELECT count(*) FROM risk.audit_logs WHERE user_id = $1",
+                    &[&leaver.into_uuid()],
+                )
+                .await
+                .unwrap()
+                .get::<_, i64>(0)
+        }
+    };
+    assert_eq!(written(&t).await, 1);
+
+    let mut uow = t.database.unit_of_work(&admin_ctx).await.unwrap();
+    let patch = aems_core::auth::users::UserPatch {
+        status: Some(UserStatus::Inactive),
+        ..Default::default()
+    };
+    let current = uow.users().get(leaver).await.unwrap();
+    uow.users()
+        .update(leaver, current.updated_at, &patch)
+        .await
+        .unwrap();
+    uow.users().soft_delete(leaver).await.unwrap();
+    let purged = uow
+        .users()
+        .purge_deleted_before(Utc::now() + Duration::seconds(5))
+        .await
+        .unwrap();
+    uow.commit().await.unwrap();
+    assert_eq!(purged, 1);
+    assert_eq!(
+        count(
+            &t,
+            &format!("SELECT count(*) FROM auth.users WHERE id = '{}'", leaver.into_uuid())
+        )
+        .await,
+        0
+    );
+    assert_eq!(written(&t).await, 1, "the purge erased the actor from the trail");
+    let _: UserId = leaver;
 }
