@@ -531,10 +531,7 @@ impl PlatformWork {
         let result = self
             .tx
             .run(entity, move |conn| {
-                use crate::schema::risk::audit_logs;
-                let audit = diesel::insert_into(audit_logs::table)
-                    .values(record)
-                    .execute(&mut { conn });
+                let audit = record.write(conn);
                 let work = statement(conn);
                 async move {
                     let (audit, work) = futures_util::join!(audit, work);

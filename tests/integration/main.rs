@@ -14,6 +14,7 @@ mod schema;
 
 mod analytics;
 mod audit;
+mod audit_integrity;
 mod auth;
 mod errors;
 mod finance;

@@ -23,12 +23,16 @@ use aems_core::{AuditLogId, Input, TenantId, UserId, UserSessionId};
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::result::QueryResult;
+use diesel::sql_types::{Array, Inet, Jsonb, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
 use ipnet::IpNet;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
+use crate::pg::Connection;
 use crate::repository::{self, decode, decode_object_opt, decode_opt};
 use crate::schema::risk::audit_logs;
 use crate::unit_of_work::Executor;
@@ -74,42 +78,124 @@ impl AuditLogRow {
     }
 }
 
-/// An audit row as inserted by the library (application events and the
-/// record of cross-tenant work). NULL is bound, not DEFAULT rendered, so the
-/// INSERT's text is fixed and prepared once.
-#[derive(Debug, Insertable)]
-#[diesel(table_name = audit_logs, check_for_backend(Pg), treat_none_as_default_value = false)]
-pub(crate) struct NewAuditLogRow {
-    pub(crate) id: Uuid,
-    pub(crate) tenant_id: Option<Uuid>,
-    pub(crate) user_id: Option<Uuid>,
-    pub(crate) action: String,
-    pub(crate) entity_type: String,
-    pub(crate) entity_id: Option<Uuid>,
-    pub(crate) old_values: Option<serde_json::Value>,
-    pub(crate) new_values: Option<serde_json::Value>,
-    pub(crate) ip_address: Option<IpNet>,
-    pub(crate) user_agent: Option<String>,
-    pub(crate) session_id: Option<Uuid>,
-    pub(crate) severity: &'static str,
+diesel::define_sql_function! {
+    /// `risk.record_event(...)` (migration `audit_writes_through_definer_functions`):
+    /// the only way the application roles write audit rows. One row per entity
+    /// id (one without an entity when the array is NULL); returns their ids.
+    #[sql_name = "risk.record_event"]
+    fn record_event(
+        action: Text,
+        entity_type: Text,
+        entity_ids: Nullable<Array<SqlUuid>>,
+        old_values: Nullable<Jsonb>,
+        new_values: Nullable<Jsonb>,
+        severity: Text,
+        tenant_id: Nullable<SqlUuid>,
+        user_id: Nullable<SqlUuid>,
+        ip: Nullable<Inet>,
+        user_agent: Nullable<Text>,
+        session_id: Nullable<SqlUuid>,
+    ) -> Array<SqlUuid>;
 }
 
-impl NewAuditLogRow {
-    fn from_event(event: NewAuditLog, ctx: &crate::Context) -> Self {
+diesel::define_sql_function! {
+    /// `pg_catalog.transaction_timestamp()`: the instant every audit row of the
+    /// transaction is stamped with (the column default).
+    #[sql_name = "pg_catalog.transaction_timestamp"]
+    fn transaction_timestamp() -> Timestamptz;
+}
+
+/// An application event as handed to `risk.record_event`. The database
+/// stamps the time; in tenant work it also takes the tenant, actor, IP, user
+/// agent and session from the transaction's context, so the subject fields
+/// stay `None` there and are only filled on the platform path.
+#[derive(Debug, Clone)]
+pub(crate) struct EventRow {
+    pub(crate) action: String,
+    pub(crate) entity_type: String,
+    /// One row per id; `None`: one row without an entity.
+    pub(crate) entity_ids: Option<Vec<Uuid>>,
+    pub(crate) old_values: Option<serde_json::Value>,
+    pub(crate) new_values: Option<serde_json::Value>,
+    pub(crate) severity: &'static str,
+    /// Platform path only: whom the event is about.
+    pub(crate) subject: Subject,
+}
+
+/// Whom a platform event is about and where it came from (all `None` in
+/// tenant work, where the context says it).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Subject {
+    pub(crate) tenant_id: Option<Uuid>,
+    pub(crate) user_id: Option<Uuid>,
+    pub(crate) ip: Option<IpNet>,
+    pub(crate) user_agent: Option<String>,
+    pub(crate) session_id: Option<Uuid>,
+}
+
+impl EventRow {
+    /// An event of the context's tenant and actor, about `entity_ids`.
+    pub(crate) fn tenant(
+        action: impl Into<String>,
+        entity_type: impl Into<String>,
+        entity_ids: Option<Vec<Uuid>>,
+        severity: AuditSeverity,
+    ) -> Self {
         Self {
-            id: AuditLogId::new().into_uuid(),
-            tenant_id: Some(ctx.tenant_id().into_uuid()),
-            user_id: Some(ctx.actor().into_uuid()),
-            action: event.action.into_string(),
-            entity_type: event.entity_type.into_string(),
-            entity_id: event.entity_id,
-            old_values: event.old_values.map(serde_json::Value::Object),
-            new_values: event.new_values.map(serde_json::Value::Object),
-            ip_address: ctx.ip().map(IpNet::from),
-            user_agent: ctx.user_agent().map(str::to_owned),
-            session_id: ctx.session_id().map(|s| s.into_uuid()),
-            severity: event.severity.as_str(),
+            action: action.into(),
+            entity_type: entity_type.into(),
+            entity_ids,
+            old_values: None,
+            new_values: None,
+            severity: severity.as_str(),
+            subject: Subject::default(),
         }
+    }
+
+    fn call(self) -> record_event<
+        String,
+        String,
+        Option<Vec<Uuid>>,
+        Option<serde_json::Value>,
+        Option<serde_json::Value>,
+        &'static str,
+        Option<Uuid>,
+        Option<Uuid>,
+        Option<IpNet>,
+        Option<String>,
+        Option<Uuid>,
+    > {
+        let s = self.subject;
+        record_event(
+            self.action,
+            self.entity_type,
+            self.entity_ids,
+            self.old_values,
+            self.new_values,
+            self.severity,
+            s.tenant_id,
+            s.user_id,
+            s.ip,
+            s.user_agent,
+            s.session_id,
+        )
+    }
+
+    /// The statement writing the event's rows; its ids in entity order.
+    pub(crate) fn write(self, conn: &Connection) -> BoxFuture<'_, QueryResult<Vec<Uuid>>> {
+        diesel::select(self.call())
+            .get_result(&mut { conn })
+            .boxed()
+    }
+
+    /// The same, with the instant the rows are stamped with.
+    fn write_stamped(
+        self,
+        conn: &Connection,
+    ) -> BoxFuture<'_, QueryResult<(Vec<Uuid>, DateTime<Utc>)>> {
+        diesel::select((self.call(), transaction_timestamp()))
+            .get_result(&mut { conn })
+            .boxed()
     }
 }
 
@@ -249,22 +335,44 @@ impl<'e, E: Executor> AuditTrail<'e, E> {
 
     /// Records an application event (a sign-in, an MFA check, reading a
     /// decrypted value, ...) for the context's tenant, actor, IP, user agent
-    /// and session, in the executor's transaction. Never put a secret in its
-    /// values.
+    /// and session, in the executor's transaction, through
+    /// `risk.record_event`: the database stamps the time and takes the
+    /// tenant, actor, IP, user agent and session from the context, never from
+    /// the caller. The actions the triggers write (`insert`, `update`,
+    /// `soft_delete`, `restore`, `delete`) are refused
+    /// ([`Error::PermissionDenied`]). Never put a secret in its values.
     pub async fn record(&mut self, event: NewAuditLog) -> Result<AuditLog> {
         event.check()?;
-        let row = NewAuditLogRow::from_event(event, self.exec.context());
-        let stored = self
+        let row = EventRow {
+            action: event.action.as_str().to_owned(),
+            entity_type: event.entity_type.as_str().to_owned(),
+            entity_ids: event.entity_id.map(|id| vec![id]),
+            old_values: event.old_values.clone().map(serde_json::Value::Object),
+            new_values: event.new_values.clone().map(serde_json::Value::Object),
+            severity: event.severity.as_str(),
+            subject: Subject::default(),
+        };
+        let (ids, timestamp) = self
             .exec
-            .run(ENTITY, move |conn| {
-                diesel::insert_into(audit_logs::table)
-                    .values(row)
-                    .returning(AuditLogRow::as_returning())
-                    .get_result(&mut { conn })
-                    .boxed()
-            })
+            .run(ENTITY, move |conn| row.write_stamped(conn))
             .await?;
-        stored.into_entity()
+        let id = ids.into_iter().next().ok_or(Error::Database(diesel::result::Error::NotFound))?;
+        let ctx = self.exec.context();
+        Ok(AuditLog {
+            id: AuditLogId::from_uuid(id),
+            tenant_id: Some(ctx.tenant_id()),
+            user_id: Some(ctx.actor()),
+            action: event.action,
+            entity_type: event.entity_type,
+            entity_id: event.entity_id,
+            old_values: event.old_values,
+            new_values: event.new_values,
+            ip_address: ctx.ip(),
+            user_agent: decode_opt(ENTITY, "user_agent", ctx.user_agent())?,
+            session_id: ctx.session_id(),
+            timestamp,
+            severity: event.severity,
+        })
     }
 
     /// One page of the trail matching `filter`, newest first; `after` is the
@@ -375,31 +483,26 @@ pub trait AuditRepositories: Executor + Sized {
 
 impl<E: Executor> AuditRepositories for E {}
 
-/// The audit row recording one piece of cross-tenant work: written with the
-/// work's first statement (pipelined, no extra round trip).
+/// The audit row recording one piece of cross-tenant work: who (the platform
+/// actor, when known), why, and the first table it reached.
 pub(crate) fn cross_tenant_access(
     reason: &str,
     actor: Option<UserId>,
     entity: &'static str,
-) -> NewAuditLogRow {
+) -> EventRow {
     let mut values = serde_json::Map::new();
     values.insert("_cross_tenant_reason".into(), reason.into());
     if let Some(actor) = actor {
         values.insert("actor".into(), actor.to_string().into());
     }
-    NewAuditLogRow {
-        id: AuditLogId::new().into_uuid(),
-        tenant_id: None,
-        user_id: None,
-        action: "cross_tenant_access".into(),
-        entity_type: entity.into(),
-        entity_id: None,
-        old_values: None,
+    EventRow {
         new_values: Some(serde_json::Value::Object(values)),
-        ip_address: None,
-        user_agent: None,
-        session_id: None,
-        severity: AuditSeverity::Warning.as_str(),
+        ..EventRow::tenant(
+            "cross_tenant_access",
+            entity,
+            None,
+            AuditSeverity::Warning,
+        )
     }
 }
 

@@ -7,20 +7,17 @@
 //! trail for them).
 
 use aems_core::risk::audit_logs::AuditSeverity;
-use aems_core::{AuditLogId, TenantId, UserId, UserSessionId};
+use aems_core::{TenantId, UserId, UserSessionId};
 use diesel::result::QueryResult;
-use diesel_async::RunQueryDsl;
 
 use crate::pg::Connection;
-use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use ipnet::IpNet;
 use std::net::IpAddr;
 use uuid::Uuid;
 
-use crate::audit::NewAuditLogRow;
+use crate::audit::{EventRow, Subject};
 use crate::error::Result;
-use crate::schema::risk::audit_logs;
 use crate::unit_of_work::{Executor, PlatformWork};
 
 const ENTITY: &str = "audit_logs";
@@ -58,27 +55,15 @@ impl AuthEvent {
         self
     }
 
-    fn into_row(
-        self,
-        tenant: Option<TenantId>,
-        user: Option<UserId>,
-        ip: Option<IpAddr>,
-        user_agent: Option<&str>,
-        session: Option<UserSessionId>,
-    ) -> NewAuditLogRow {
-        NewAuditLogRow {
-            id: AuditLogId::new().into_uuid(),
-            tenant_id: tenant.map(|t| t.into_uuid()),
-            user_id: user.map(|u| u.into_uuid()),
+    fn into_row(self, subject: Subject) -> EventRow {
+        EventRow {
             action: self.action.to_owned(),
             entity_type: self.entity_type.to_owned(),
-            entity_id: self.entity_id,
+            entity_ids: self.entity_id.map(|id| vec![id]),
             old_values: None,
             new_values: (!self.values.is_empty()).then_some(serde_json::Value::Object(self.values)),
-            ip_address: ip.map(IpNet::from),
-            user_agent: user_agent.map(str::to_owned),
-            session_id: session.map(|s| s.into_uuid()),
             severity: self.severity.as_str(),
+            subject,
         }
     }
 }
@@ -88,26 +73,14 @@ impl AuthEvent {
 pub(crate) type Statement<T> =
     Box<dyn for<'c> FnOnce(&'c Connection) -> BoxFuture<'c, QueryResult<T>> + Send>;
 
-fn insert(row: NewAuditLogRow) -> Statement<usize> {
-    Box::new(move |conn| {
-        diesel::insert_into(audit_logs::table)
-            .values(row)
-            .execute(&mut { conn })
-            .boxed()
-    })
+fn insert(row: EventRow) -> Statement<Vec<Uuid>> {
+    Box::new(move |conn| row.write(conn))
 }
 
-/// Records `event` for the executor's tenant and actor (IP, user agent and
-/// session from its context).
+/// Records `event` for the executor's tenant and actor; the database takes
+/// them, the IP, user agent and session from the transaction's context.
 pub(crate) async fn record<E: Executor>(exec: &mut E, event: AuthEvent) -> Result<()> {
-    let ctx = exec.context();
-    let row = event.into_row(
-        Some(ctx.tenant_id()),
-        Some(ctx.actor()),
-        ctx.ip(),
-        ctx.user_agent(),
-        ctx.session_id(),
-    );
+    let row = event.into_row(Subject::default());
     exec.run(ENTITY, insert(row)).await.map(|_| ())
 }
 
@@ -128,12 +101,12 @@ pub(crate) async fn record_platform(
     session: Option<UserSessionId>,
     origin: &Origin,
 ) -> Result<()> {
-    let row = event.into_row(
-        tenant,
-        user,
-        origin.ip,
-        origin.user_agent.as_deref(),
-        session,
-    );
+    let row = event.into_row(Subject {
+        tenant_id: tenant.map(|t| t.into_uuid()),
+        user_id: user.map(|u| u.into_uuid()),
+        ip: origin.ip.map(IpNet::from),
+        user_agent: origin.user_agent.clone(),
+        session_id: session.map(|s| s.into_uuid()),
+    });
     work.run(ENTITY, insert(row)).await.map(|_| ())
 }

@@ -374,59 +374,18 @@ impl<'e, E: Executor> Employees<'e, E> {
         Ok(entities)
     }
 
-    /// One `salary_read` audit row per employee in `ids` that has a salary,
-    /// written by one INSERT ... SELECT whose text never varies (the ids are
-    /// one array parameter): prepared once per connection.
+    /// One `salary_read` audit row per employee in `ids` (those read with a
+    /// salary), written by `risk.record_event` in one statement whose text
+    /// never varies (the ids are one array parameter).
     async fn record_salary_reads(&mut self, ids: Vec<Uuid>) -> Result<()> {
-        use crate::schema::risk::audit_logs;
-        use diesel::sql_types::{Inet, Nullable, Text};
-
-        diesel::define_sql_function! {
-            /// `public.uuid_generate_v7()`.
-            #[sql_name = "public.uuid_generate_v7"]
-            fn uuid_generate_v7() -> diesel::sql_types::Uuid;
-        }
-
-        let ctx = self.exec.context();
-        let actor = Some(ctx.actor().into_uuid());
-        let ip = ctx.ip().map(ipnet::IpNet::from);
-        let agent = ctx.user_agent().map(str::to_owned);
-        let session = ctx.session_id().map(|s| s.into_uuid());
+        let row = crate::audit::EventRow::tenant(
+            "salary_read",
+            ENTITY,
+            Some(ids),
+            aems_core::risk::audit_logs::AuditSeverity::Info,
+        );
         self.exec
-            .run("audit_logs", move |conn| {
-                diesel::insert_into(audit_logs::table)
-                    .values(
-                        employees::table
-                            .filter(employees::id.eq_any(ids))
-                            .filter(employees::salary.is_not_null())
-                            .select((
-                                uuid_generate_v7(),
-                                employees::tenant_id.nullable(),
-                                actor.into_sql::<Nullable<diesel::sql_types::Uuid>>(),
-                                "salary_read".into_sql::<Text>(),
-                                ENTITY.into_sql::<Text>(),
-                                employees::id.nullable(),
-                                ip.into_sql::<Nullable<Inet>>(),
-                                agent.into_sql::<Nullable<Text>>(),
-                                session.into_sql::<Nullable<diesel::sql_types::Uuid>>(),
-                                "info".into_sql::<Text>(),
-                            )),
-                    )
-                    .into_columns((
-                        audit_logs::id,
-                        audit_logs::tenant_id,
-                        audit_logs::user_id,
-                        audit_logs::action,
-                        audit_logs::entity_type,
-                        audit_logs::entity_id,
-                        audit_logs::ip_address,
-                        audit_logs::user_agent,
-                        audit_logs::session_id,
-                        audit_logs::severity,
-                    ))
-                    .execute(&mut { conn })
-                    .boxed()
-            })
+            .run("audit_logs", move |conn| row.write(conn))
             .await?;
         Ok(())
     }

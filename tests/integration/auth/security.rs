@@ -296,7 +296,7 @@ async fn the_platform_role_reaches_only_its_five_tables_with_only_its_privileges
     ] {
         attempt(allowed)
             .await
-            .unwrap_or_else(|e| panic!("{allowed}: {e}"));
+            .unwrap_or_else(|e| panic!("{allowed}: {e:?}"));
     }
     for refused in [
         "SELECT count(*) FROM auth.user_mfa",
@@ -317,6 +317,88 @@ async fn the_platform_role_reaches_only_its_five_tables_with_only_its_privileges
             Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
             "{refused}: {err}"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_transaction_switched_to_the_platform_role_cannot_rewrite_credentials_roles_or_owners() {
+    // Any transaction of the login role can assume aems_platform. Its UPDATE
+    // grants are the columns login and administration write, nothing more.
+    let w = AuthWorld::new().await;
+    let (a, b) = (&w.t.a, &w.t.b);
+    let admin = crate::support::admin(&w.t.db).await;
+    crate::support::admin_write(
+        &w.t.db,
+        "INSERT INTO auth.user_sessions (user_id, token_hash, ip_address, expires_at)
+         VALUES ($1, 'h', '127.0.0.1', now() + interval '1 hour')",
+        &[&a.user],
+    )
+    .await
+    .unwrap();
+    let snapshot = || async {
+        let row = admin
+            .query_one(
+                "SELECT u.password_hash || u.role || u.email || u.tenant_id::text
+                        || (SELECT string_agg(s.user_id::text, ',') FROM auth.user_sessions s)
+                        || (SELECT string_agg(t.slug || t.subscription_plan, ',' ORDER BY t.slug) FROM auth.tenants t)
+                 FROM auth.users u WHERE u.id = $1",
+                &[&a.user],
+            )
+            .await
+            .unwrap();
+        row.get::<_, String>(0)
+    };
+    let unchanged = snapshot().await;
+    let client = crate::support::app(&w.t.db).await;
+    let attempt = |sql: String| {
+        let client = &client;
+        async move {
+            client.batch_execute("BEGIN").await.unwrap();
+            client
+                .batch_execute(
+                    "SELECT set_config('role', 'aems_platform', true),
+                            set_config('app.cross_tenant_reason', 'attack', true)",
+                )
+                .await
+                .unwrap();
+            let result = client.batch_execute(&sql).await;
+            client.batch_execute("COMMIT").await.unwrap();
+            result
+        }
+    };
+    for refused in [
+        format!("UPDATE auth.users SET password_hash = '$argon2id$forged' WHERE id = '{}'", a.user),
+        format!("UPDATE auth.users SET role = 'admin' WHERE id = '{}'", a.user),
+        format!("UPDATE auth.users SET email = 'attacker@example.com' WHERE id = '{}'", a.user),
+        format!("UPDATE auth.users SET tenant_id = '{}' WHERE id = '{}'", b.tenant, a.user),
+        format!("UPDATE auth.user_sessions SET user_id = '{}'", b.user),
+        "UPDATE auth.tenants SET slug = 'taken-over'".to_owned(),
+        "UPDATE auth.tenants SET subscription_plan = 'enterprise'".to_owned(),
+        "INSERT INTO auth.tenants (name, slug) VALUES ('Forged', 'forged')".to_owned(),
+    ] {
+        let err = attempt(refused.clone()).await.expect_err(&refused);
+        assert_eq!(
+            err.code(),
+            Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+            "{refused}: {err}"
+        );
+    }
+    assert_eq!(snapshot().await, unchanged);
+    // What login and administration write still works.
+    for allowed in [
+        format!(
+            "UPDATE auth.users SET failed_login_attempts = 1, locked_until = NULL, status = 'active'
+             WHERE id = '{}'",
+            a.user
+        ),
+        "UPDATE auth.user_sessions SET status = status, last_activity = now(), token_hash = 'h2',
+                refresh_token_hash = NULL, expires_at = expires_at WHERE token_hash = 'h'"
+            .to_owned(),
+        format!("UPDATE auth.tenants SET status = status WHERE id = '{}'", a.tenant),
+    ] {
+        attempt(allowed.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{allowed}: {e:?}"));
     }
 }
 
