@@ -93,7 +93,11 @@ async fn neither_application_role_may_insert_audit_rows_directly() {
         "INSERT as aems_platform",
     );
     assert_eq!(
-        count(&t, "SELECT count(*) FROM risk.audit_logs WHERE \"timestamp\" < '2022-01-01'").await,
+        count(
+            &t,
+            "SELECT count(*) FROM risk.audit_logs WHERE \"timestamp\" < '2022-01-01'"
+        )
+        .await,
         0
     );
 }
@@ -108,9 +112,14 @@ async fn an_application_event_gets_the_servers_time_and_the_contexts_actor() {
                                       'info', NULL, {user}, NULL, NULL, NULL)"
         )
     };
-    as_app(&t, "application_user", &tenant_a(&t), &call("report_exported", "NULL"))
-        .await
-        .unwrap();
+    as_app(
+        &t,
+        "application_user",
+        &tenant_a(&t),
+        &call("report_exported", "NULL"),
+    )
+    .await
+    .unwrap();
     let row = admin(&t.db)
         .await
         .query_one(
@@ -139,7 +148,13 @@ async fn an_application_event_gets_the_servers_time_and_the_contexts_actor() {
     let mut foreign_actor = tenant_a(&t);
     foreign_actor[1].1 = t.b.user.to_string();
     refused(
-        as_app(&t, "application_user", &foreign_actor, &call("report_exported", "NULL")).await,
+        as_app(
+            &t,
+            "application_user",
+            &foreign_actor,
+            &call("report_exported", "NULL"),
+        )
+        .await,
         "a context actor of another tenant",
     );
     refused(
@@ -154,12 +169,22 @@ async fn an_application_event_gets_the_servers_time_and_the_contexts_actor() {
     );
     for reserved in ["insert", "update", "soft_delete", "restore", "delete"] {
         refused(
-            as_app(&t, "application_user", &tenant_a(&t), &call(reserved, "NULL")).await,
+            as_app(
+                &t,
+                "application_user",
+                &tenant_a(&t),
+                &call(reserved, "NULL"),
+            )
+            .await,
             reserved,
         );
     }
     assert_eq!(
-        count(&t, "SELECT count(*) FROM risk.audit_logs WHERE entity_type = 'reports'").await,
+        count(
+            &t,
+            "SELECT count(*) FROM risk.audit_logs WHERE entity_type = 'reports'"
+        )
+        .await,
         1
     );
 }
@@ -289,11 +314,18 @@ async fn purging_a_user_keeps_their_id_on_every_row_they_wrote() {
     assert_eq!(
         count(
             &t,
-            &format!("SELECT count(*) FROM auth.users WHERE id = '{}'", leaver.into_uuid())
+            &format!(
+                "SELECT count(*) FROM auth.users WHERE id = '{}'",
+                leaver.into_uuid()
+            )
         )
         .await,
         0
     );
-    assert_eq!(written(&t).await, 1, "the purge erased the actor from the trail");
+    assert_eq!(
+        written(&t).await,
+        1,
+        "the purge erased the actor from the trail"
+    );
     let _: UserId = leaver;
 }

@@ -367,10 +367,22 @@ async fn a_transaction_switched_to_the_platform_role_cannot_rewrite_credentials_
         }
     };
     for refused in [
-        format!("UPDATE auth.users SET password_hash = '$argon2id$forged' WHERE id = '{}'", a.user),
-        format!("UPDATE auth.users SET role = 'admin' WHERE id = '{}'", a.user),
-        format!("UPDATE auth.users SET email = 'attacker@example.com' WHERE id = '{}'", a.user),
-        format!("UPDATE auth.users SET tenant_id = '{}' WHERE id = '{}'", b.tenant, a.user),
+        format!(
+            "UPDATE auth.users SET password_hash = '$argon2id$forged' WHERE id = '{}'",
+            a.user
+        ),
+        format!(
+            "UPDATE auth.users SET role = 'admin' WHERE id = '{}'",
+            a.user
+        ),
+        format!(
+            "UPDATE auth.users SET email = 'attacker@example.com' WHERE id = '{}'",
+            a.user
+        ),
+        format!(
+            "UPDATE auth.users SET tenant_id = '{}' WHERE id = '{}'",
+            b.tenant, a.user
+        ),
         format!("UPDATE auth.user_sessions SET user_id = '{}'", b.user),
         "UPDATE auth.tenants SET slug = 'taken-over'".to_owned(),
         "UPDATE auth.tenants SET subscription_plan = 'enterprise'".to_owned(),
@@ -394,7 +406,10 @@ async fn a_transaction_switched_to_the_platform_role_cannot_rewrite_credentials_
         "UPDATE auth.user_sessions SET status = status, last_activity = now(), token_hash = 'h2',
                 refresh_token_hash = NULL, expires_at = expires_at WHERE token_hash = 'h'"
             .to_owned(),
-        format!("UPDATE auth.tenants SET status = status WHERE id = '{}'", a.tenant),
+        format!(
+            "UPDATE auth.tenants SET status = status WHERE id = '{}'",
+            a.tenant
+        ),
     ] {
         attempt(allowed.clone())
             .await
