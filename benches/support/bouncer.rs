@@ -17,7 +17,7 @@ use criterion::Criterion;
 use tokio::runtime::Runtime;
 use tokio_postgres::types::Type;
 
-use super::{Check, Env, RawCustomer, connect, raw_select_list};
+use super::{Check, Env, RawCustomer, connect};
 
 /// Runs the group; a bouncer that cannot be started fails the run (as a
 /// check), it is never quietly left out.
@@ -57,10 +57,7 @@ pub fn bench(c: &mut Criterion, rt: &Runtime, env: &Env, checks: &mut Vec<Check>
     let raw = rt.block_on(connect(&bouncer.app_url()));
     let db = Database::new(DatabaseConfig::new(bouncer.app_url()).max_connections(2))
         .expect("a pool through the bouncer");
-    let sql = format!(
-        "SELECT {} FROM bench.customers WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL",
-        raw_select_list()
-    );
+    let sql = super::reads::get_sql_raw();
     let next = AtomicUsize::new(0);
     let tenant = env.tenant;
 

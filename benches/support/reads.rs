@@ -21,6 +21,14 @@ use super::{Env, RawCustomer, raw_select_list};
 pub const SET_CONTEXT: &str = "SELECT set_config('role', 'application_user', true), \
      set_config('app.current_tenant_id', $1, true), set_config('app.current_user_id', $2, true)";
 
+/// The baseline's get by id: literal tenant filter, no RLS.
+pub fn get_sql_raw() -> String {
+    format!(
+        "SELECT {} FROM bench.customers WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL",
+        raw_select_list()
+    )
+}
+
 pub fn page_sql_rls() -> String {
     format!(
         "SELECT {} FROM sales.customers WHERE customer_segment = $1 AND deleted_at IS NULL ORDER BY tenant_id, id LIMIT 51",
@@ -52,12 +60,7 @@ pub fn page_sql_raw_same_plan() -> String {
 pub fn bench(c: &mut Criterion, rt: &Runtime, env: &Env) {
     let next = AtomicUsize::new(0);
     let (raw, naive) = rt.block_on(async { (env.raw_client().await, env.raw_client().await) });
-    let get_raw = rt
-        .block_on(raw.prepare(&format!(
-            "SELECT {} FROM bench.customers WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL",
-            raw_select_list()
-        )))
-        .unwrap();
+    let get_raw = rt.block_on(raw.prepare(&get_sql_raw())).unwrap();
     let (tenant, tenant_text, user_text) =
         (env.tenant, env.tenant.to_string(), env.user.to_string());
     let set_context = rt.block_on(naive.prepare(SET_CONTEXT)).unwrap();

@@ -21,7 +21,9 @@ use tokio::sync::Mutex;
 use tokio_postgres::{Client, Statement};
 use uuid::Uuid;
 
-use super::{Env, RawCustomer, context, raw_select_list};
+use super::reads::get_sql_raw;
+use super::writes::{industry, update_raw_sql};
+use super::{Env, RawCustomer, context};
 
 /// Client tasks, and operations each makes per iteration.
 pub const TASKS: usize = 8;
@@ -41,14 +43,6 @@ struct RawLane {
     client: Client,
     get: Statement,
     update: Statement,
-}
-
-fn industry(n: usize) -> &'static str {
-    if n.is_multiple_of(2) {
-        "Retail"
-    } else {
-        "Logistics"
-    }
 }
 
 async fn lanes(env: &Env) -> Vec<Lane> {
@@ -106,21 +100,8 @@ async fn raw_lanes(env: &Env) -> Vec<RawLane> {
     let mut lanes = Vec::new();
     for _ in 0..TASKS {
         let client = env.raw_client().await;
-        let get = client
-            .prepare(&format!(
-                "SELECT {} FROM bench.customers WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL",
-                raw_select_list()
-            ))
-            .await
-            .unwrap();
-        let update = client
-            .prepare(&format!(
-                "UPDATE bench.customers SET industry = $3, updated_by = $4 \
-                 WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING {}",
-                raw_select_list()
-            ))
-            .await
-            .unwrap();
+        let get = client.prepare(&get_sql_raw()).await.unwrap();
+        let update = client.prepare(&update_raw_sql()).await.unwrap();
         lanes.push(RawLane {
             client,
             get,

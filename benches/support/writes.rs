@@ -30,7 +30,8 @@ fn insert_raw_sql() -> String {
     )
 }
 
-fn update_raw_sql() -> String {
+/// The baseline's update: literal tenant filter, no RLS, no audit.
+pub fn update_raw_sql() -> String {
     format!(
         "UPDATE bench.customers SET industry = $3, updated_by = $4 \
          WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING {}",
@@ -52,6 +53,16 @@ fn restore_raw_sql() -> String {
          WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NOT NULL RETURNING {}",
         raw_select_list()
     )
+}
+
+/// Updates alternate the industry, so every update changes a value (and the
+/// library's audit trigger writes a row each time).
+pub fn industry(n: usize) -> &'static str {
+    if n.is_multiple_of(2) {
+        "Retail"
+    } else {
+        "Logistics"
+    }
 }
 
 pub fn bench(c: &mut Criterion, rt: &Runtime, env: &Env) {
@@ -126,15 +137,6 @@ pub fn bench(c: &mut Criterion, rt: &Runtime, env: &Env) {
     });
     group.finish();
 
-    // Updates alternate the industry, so every update changes a value (and
-    // the library's audit trigger writes a row each time).
-    let industry = |n: usize| {
-        if n.is_multiple_of(2) {
-            "Retail"
-        } else {
-            "Logistics"
-        }
-    };
     let mut group = c.benchmark_group("update");
     group.bench_function("raw", |b| {
         b.to_async(rt).iter(|| async {

@@ -4,23 +4,12 @@
 //! connections. PgBouncer is installed by `scripts/install-pgbouncer.sh`; the
 //! harness starts one per test and stops it.
 
-use aems_core::sales::customers::{CustomerSegment, NewCustomer};
 use aems_diesel::prelude::*;
 use aems_diesel::sales::CustomerFilter;
 use aems_diesel::testing::{Bouncer, BouncerOptions};
 use aems_diesel::{Database, DatabaseConfig, PoolerMode};
-use chrono::NaiveDate;
 
-use crate::support::{TwoTenants, admin};
-
-fn new_customer(name: &str) -> NewCustomer {
-    NewCustomer::new(
-        name.parse().unwrap(),
-        "buyer@example.com".parse().unwrap(),
-        CustomerSegment::Startup,
-        NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
-    )
-}
+use crate::support::{TwoTenants, admin, new_customer};
 
 /// PgBouncer is not on a fresh machine: the project's own script installs it
 /// (once per test process) before the first bouncer starts.

@@ -4,23 +4,12 @@
 //! its unit's context, whatever fails or is dropped on the way, and a broken
 //! connection is never handed out again.
 
-use aems_core::sales::customers::{CustomerSegment, NewCustomer};
 use aems_diesel::prelude::*;
 use aems_diesel::sales::CustomerFilter;
 use aems_diesel::{Database, DatabaseConfig, Error};
-use chrono::NaiveDate;
 use futures_util::FutureExt;
 
-use crate::support::{TwoTenants, admin};
-
-fn new_customer(name: &str) -> NewCustomer {
-    NewCustomer::new(
-        name.parse().unwrap(),
-        "buyer@example.com".parse().unwrap(),
-        CustomerSegment::Startup,
-        NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
-    )
-}
+use crate::support::{TwoTenants, admin, new_customer};
 
 /// A login role of this test's own, like the application's (NOINHERIT member
 /// of `aems_app`), so its memberships can be changed without touching any

@@ -51,6 +51,16 @@ pub fn context_of(seeded: &super::fixture::Seeded) -> aems_diesel::Context {
     )
 }
 
+/// A valid customer input named `name` (a startup, acquired 2025-01-01).
+pub fn new_customer(name: &str) -> aems_core::sales::customers::NewCustomer {
+    aems_core::sales::customers::NewCustomer::new(
+        name.parse().unwrap(),
+        "buyer@example.com".parse().unwrap(),
+        aems_core::sales::customers::CustomerSegment::Startup,
+        chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+    )
+}
+
 /// A database with two seeded tenants, and a pool as the application role.
 pub struct TwoTenants {
     pub db: TestDatabase,

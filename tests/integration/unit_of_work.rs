@@ -1,23 +1,12 @@
 //! The unit of work and the one-shot executor: atomicity, rollback, and
 //! connections that never carry a transaction or a tenant into the next use.
 
-use aems_core::sales::customers::{CustomerSegment, NewCustomer};
 use aems_diesel::prelude::*;
 use aems_diesel::sales::CustomerFilter;
 use aems_diesel::{DatabaseConfig, Error};
-use chrono::NaiveDate;
 use futures_util::FutureExt;
 
-use crate::support::{TwoTenants, admin};
-
-fn new_customer(name: &str) -> NewCustomer {
-    NewCustomer::new(
-        name.parse().unwrap(),
-        "buyer@example.com".parse().unwrap(),
-        CustomerSegment::Startup,
-        NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
-    )
-}
+use crate::support::{TwoTenants, admin, new_customer};
 
 /// Sessions of the test's login role, in the test's own database, that sit
 /// inside a transaction (tests run in parallel, each in a database of its own).

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::local::{free_port, postgres_user, running_as_root};
 use super::watchdog::{Plan, Watchdog};
 use super::{HarnessError, TestDatabase};
 
@@ -72,13 +73,6 @@ fn find_binary() -> Option<PathBuf> {
     })
 }
 
-fn setup(what: impl std::fmt::Display) -> HarnessError {
-    HarnessError::Setup {
-        step: format!("pgbouncer: {what}"),
-        source: None,
-    }
-}
-
 impl Bouncer {
     /// Whether the `pgbouncer` binary can be found (on `PATH` or in Debian's
     /// `/usr/sbin`).
@@ -96,14 +90,17 @@ impl Bouncer {
         options: BouncerOptions,
     ) -> Result<Self, HarnessError> {
         let binary = find_binary().ok_or_else(|| {
-            setup("the pgbouncer binary is not installed; run scripts/install-pgbouncer.sh")
+            HarnessError::setup_msg(
+                "pgbouncer: the binary is not installed; run scripts/install-pgbouncer.sh",
+            )
         })?;
         let server = &test_db.server.admin;
         let dir = std::env::temp_dir().join(format!(
             "aems-test-bouncer-{}",
             uuid::Uuid::new_v4().simple()
         ));
-        std::fs::create_dir_all(&dir).map_err(|e| setup(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| HarnessError::setup(format!("pgbouncer: {}", dir.display()), e))?;
         let port = free_port()?;
         let database = test_db.name();
         let user = &test_db.server.app_role;
@@ -143,7 +140,7 @@ impl Bouncer {
 
         // PgBouncer refuses to run as root; it switches to `postgres` itself
         // (`-u`), so the process we start is the bouncer and stops with it.
-        let as_root = is_root();
+        let as_root = running_as_root();
         if as_root {
             chown_to_postgres(&dir)?;
         }
@@ -154,20 +151,31 @@ impl Bouncer {
         // Its standard error goes to a file: a pipe nobody reads would fill
         // up and stop it.
         let stderr = std::fs::File::create(dir.join("stderr.log"))
-            .map_err(|e| setup(format!("{}: {e}", dir.display())))?;
-        let child = command
+            .map_err(|e| HarnessError::setup(format!("pgbouncer: {}", dir.display()), e))?;
+        let mut child = command
             .arg(dir.join("pgbouncer.ini"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)
             .spawn()
-            .map_err(|e| setup(format!("cannot start {}: {e}", binary.display())))?;
-        let watchdog = Plan::KillProcess {
+            .map_err(|e| {
+                HarnessError::setup(format!("pgbouncer: cannot start {}", binary.display()), e)
+            })?;
+        let watchdog = match (Plan::KillProcess {
             pid: child.id(),
             dir: dir.clone(),
-        }
+        })
         .spawn()
-        .map_err(setup)?;
+        {
+            Ok(watchdog) => watchdog,
+            Err(e) => {
+                // Nothing would stop it: stop it now.
+                let _ = child.kill();
+                let _ = child.wait();
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(e);
+            }
+        };
         let mut bouncer = Self {
             port,
             app_url: format!(
@@ -189,8 +197,8 @@ impl Bouncer {
             if let Ok(Some(status)) = self.child.try_wait() {
                 let stderr =
                     std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default();
-                return Err(setup(format!(
-                    "exited at start ({status}): {}{}",
+                return Err(HarnessError::setup_msg(format!(
+                    "pgbouncer: exited at start ({status}): {}{}",
                     stderr.trim(),
                     self.log()
                 )));
@@ -204,7 +212,10 @@ impl Bouncer {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                return Err(setup(format!("not listening after 20 s{}", self.log())));
+                return Err(HarnessError::setup_msg(format!(
+                    "pgbouncer: not listening after 20 s{}",
+                    self.log()
+                )));
             }
             tokio::task::yield_now().await;
         }
@@ -237,33 +248,22 @@ impl Drop for Bouncer {
 }
 
 fn write(path: &Path, text: &str) -> Result<(), HarnessError> {
-    std::fs::write(path, text).map_err(|e| setup(format!("{}: {e}", path.display())))
+    std::fs::write(path, text)
+        .map_err(|e| HarnessError::setup(format!("pgbouncer: {}", path.display()), e))
 }
 
-fn free_port() -> Result<u16, HarnessError> {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| setup(format!("cannot find a free port: {e}")))
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
+/// Gives the bouncer's directory and files to `postgres`, whom it runs as.
 fn chown_to_postgres(dir: &Path) -> Result<(), HarnessError> {
-    let status = Command::new("chown")
-        .args(["-R", "postgres:postgres"])
-        .arg(dir)
-        .status()
-        .map_err(|e| setup(format!("chown: {e}")))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(setup(format!("chown {} to postgres failed", dir.display())))
+    let (uid, gid) = postgres_user()?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| HarnessError::setup(format!("pgbouncer: {}", dir.display()), e))?;
+    for path in std::iter::once(dir.to_path_buf()).chain(entries.flatten().map(|e| e.path())) {
+        std::os::unix::fs::chown(&path, Some(uid), Some(gid)).map_err(|e| {
+            HarnessError::setup(
+                format!("pgbouncer: chown {} to postgres", path.display()),
+                e,
+            )
+        })?;
     }
+    Ok(())
 }

@@ -236,7 +236,7 @@ fn find_bindir() -> Result<PathBuf, HarnessError> {
     })
 }
 
-fn running_as_root() -> bool {
+pub(super) fn running_as_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
@@ -244,7 +244,7 @@ fn running_as_root() -> bool {
         .unwrap_or(false)
 }
 
-fn postgres_user() -> Result<(u32, u32), HarnessError> {
+pub(super) fn postgres_user() -> Result<(u32, u32), HarnessError> {
     let passwd = std::fs::read_to_string("/etc/passwd")
         .map_err(|e| HarnessError::setup("cannot read /etc/passwd", e))?;
     passwd
@@ -262,7 +262,7 @@ fn postgres_user() -> Result<(u32, u32), HarnessError> {
         })
 }
 
-fn free_port() -> Result<u16, HarnessError> {
+pub(super) fn free_port() -> Result<u16, HarnessError> {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
