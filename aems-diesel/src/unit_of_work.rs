@@ -33,11 +33,11 @@ use futures_util::future::BoxFuture;
 
 use std::sync::Arc;
 
+use crate::audit::EventRow;
 use crate::context::Context;
 use crate::crypto::KeyRing;
 use crate::database::PooledConnection;
 use crate::error::{Error, Result};
-use crate::audit::EventRow;
 use crate::pg::{Connection, Manager};
 
 /// The role tenant work runs as (the target of every tenant policy).

@@ -368,7 +368,10 @@ async fn a_salary_read_in_a_unit_of_work_stays_recorded_when_the_unit_is_rolled_
     // ... and dropped without a word, after a failed statement.
     let mut uow = db.unit_of_work(&t.ctx_a()).await.unwrap();
     uow.employees()
-        .list(&aems_diesel::hr::EmployeeFilter::all(), PageRequest::first(10))
+        .list(
+            &aems_diesel::hr::EmployeeFilter::all(),
+            PageRequest::first(10),
+        )
         .await
         .unwrap();
     drop(uow);
@@ -383,7 +386,13 @@ async fn the_record_of_platform_work_stays_when_the_work_is_rolled_back() {
         .platform("support ticket 1: which tenant is tenant-b", None)
         .await
         .unwrap();
-    assert!(platform.find_tenant_by_slug("tenant-b").await.unwrap().is_some());
+    assert!(
+        platform
+            .find_tenant_by_slug("tenant-b")
+            .await
+            .unwrap()
+            .is_some()
+    );
     platform.rollback().await.unwrap();
     assert_eq!(rows_of(&t, "cross_tenant_access").await, 1);
 }
