@@ -17,6 +17,16 @@ use crate::unit_of_work::{OneShot, PlatformWork, UnitOfWork};
 /// A pooled connection, as handed out by [`Database`].
 pub(crate) type PooledConnection = Object<Manager>;
 
+/// Connections a [`Database`] opens, besides `max_connections`, for the
+/// records of disclosures that must not share the fate of the disclosing
+/// transaction: a salary read in a [`UnitOfWork`] and the record of each
+/// [`PlatformWork`] are committed on one of these before the data is handed
+/// out, so rolling the work back (or never committing it) cannot erase them.
+/// A separate pool, so work that holds a connection of the main pool never
+/// waits for another one of it; opened on first use, each record is one
+/// round trip on it.
+pub const RECORD_CONNECTIONS: usize = 2;
+
 /// A pool of connections to one A-EMS database.
 ///
 /// Cheap to clone (the pool is shared). All tenant data is reached through a
@@ -24,6 +34,9 @@ pub(crate) type PooledConnection = Object<Manager>;
 #[derive(Clone)]
 pub struct Database {
     pool: Pool<Manager>,
+    /// Where records of disclosures are committed on their own, whatever the
+    /// work that disclosed does with its transaction (see [`RECORD_CONNECTIONS`]).
+    records: Pool<Manager>,
     config: Arc<DatabaseConfig>,
     keys: Option<Arc<KeyRing>>,
 }
@@ -47,22 +60,27 @@ impl Database {
         // transaction: a unit of work that does not finish cleanly removes its
         // connection instead (see `unit_of_work`), and the manager checks the
         // last `ReadyForQuery` without a round trip.
-        let manager = Manager::new(
-            &config.url,
-            config.connect_timeout,
-            config.statement_cache,
-            config.pooler,
-        )
-        .map_err(|e| Error::Config(e.to_string()))?;
-        let pool = Pool::builder(manager)
-            .max_size(config.max_connections)
-            .wait_timeout(Some(config.acquire_timeout))
-            .create_timeout(Some(config.connect_timeout))
-            .runtime(deadpool::Runtime::Tokio1)
-            .build()
-            .map_err(|e| Error::Config(format!("cannot build the connection pool: {e}")))?;
+        let build = |size: usize| {
+            let manager = Manager::new(
+                &config.url,
+                config.connect_timeout,
+                config.statement_cache,
+                config.pooler,
+            )
+            .map_err(|e| Error::Config(e.to_string()))?;
+            Pool::builder(manager)
+                .max_size(size)
+                .wait_timeout(Some(config.acquire_timeout))
+                .create_timeout(Some(config.connect_timeout))
+                .runtime(deadpool::Runtime::Tokio1)
+                .build()
+                .map_err(|e| Error::Config(format!("cannot build the connection pool: {e}")))
+        };
+        let pool = build(config.max_connections)?;
+        let records = build(RECORD_CONNECTIONS)?;
         Ok(Self {
             pool,
+            records,
             config: Arc::new(config),
             keys: None,
         })
@@ -112,6 +130,7 @@ impl Database {
             self.acquire().await?,
             ctx.clone(),
             self.keys.clone(),
+            self.records.clone(),
         ))
     }
 
@@ -168,6 +187,7 @@ impl Database {
             reason,
             actor,
             self.keys.clone(),
+            self.records.clone(),
         ))
     }
 

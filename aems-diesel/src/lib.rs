@@ -33,7 +33,7 @@ pub mod testing;
 pub use config::DatabaseConfig;
 pub use context::{Context, MAX_USER_AGENT_CHARS};
 pub use crypto::{CryptoError, KeyRing};
-pub use database::Database;
+pub use database::{Database, RECORD_CONNECTIONS};
 pub use error::{BoxError, Error, PoolTimeout, Result};
 pub use migrations::MigrationReport;
 pub use pg::PoolerMode;

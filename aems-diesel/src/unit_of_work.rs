@@ -23,7 +23,7 @@
 //! transaction open and could not be rolled back — is removed from the pool and
 //! closed, never handed to the next caller.
 
-use deadpool::managed::Object;
+use deadpool::managed::{Object, Pool};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::result::QueryResult;
@@ -33,11 +33,12 @@ use futures_util::future::BoxFuture;
 
 use std::sync::Arc;
 
+use crate::audit::EventRow;
 use crate::context::Context;
 use crate::crypto::KeyRing;
 use crate::database::PooledConnection;
 use crate::error::{Error, Result};
-use crate::pg::Connection;
+use crate::pg::{Connection, Manager};
 
 /// The role tenant work runs as (the target of every tenant policy).
 pub const APPLICATION_ROLE: &str = "application_user";
@@ -165,6 +166,44 @@ fn require_keys(keys: Option<&KeyRing>) -> Result<&KeyRing> {
 /// back whatever it had open.
 fn discard(conn: PooledConnection) {
     drop(Object::take(conn));
+}
+
+/// Commits `row` on a connection of the record pool, as a transaction of its
+/// own under `settings` (context and statement with one Sync: one round
+/// trip), and returns once the server has committed it. What the disclosing
+/// work then does with its own transaction cannot undo the record.
+pub(crate) async fn commit_record(
+    records: Pool<Manager>,
+    settings: Settings,
+    row: EventRow,
+) -> Result<()> {
+    /// Discards the connection if the future is dropped before the answer.
+    struct InDoubt(Option<PooledConnection>);
+    impl Drop for InDoubt {
+        fn drop(&mut self) {
+            if let Some(conn) = self.0.take() {
+                discard(conn);
+            }
+        }
+    }
+
+    let mut guard = InDoubt(Some(records.get().await?));
+    let result = {
+        let conn: &Connection = guard.0.as_deref().ok_or(Error::TransactionAborted)?;
+        let group = conn.group();
+        let context = settings.statement().execute(&mut { conn });
+        let work = row.write(conn);
+        let sync = group.sync(true);
+        let (context, result, sync) = futures_util::join!(context, work, sync);
+        conn.unseal();
+        first_error([context], result).and_then(|value| sync.map(|()| value))
+    };
+    // Answered (even a failure ends with the Sync's answer): the connection
+    // is idle again and goes back to its pool.
+    drop(guard.0.take());
+    result
+        .map(|_| ())
+        .map_err(|e| Error::from_diesel_for("audit_logs", e))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -317,6 +356,7 @@ pub struct UnitOfWork {
     tx: Transaction,
     ctx: Context,
     keys: Option<Arc<KeyRing>>,
+    records: Pool<Manager>,
 }
 
 impl std::fmt::Debug for UnitOfWork {
@@ -329,11 +369,17 @@ impl std::fmt::Debug for UnitOfWork {
 }
 
 impl UnitOfWork {
-    pub(crate) fn new(conn: PooledConnection, ctx: Context, keys: Option<Arc<KeyRing>>) -> Self {
+    pub(crate) fn new(
+        conn: PooledConnection,
+        ctx: Context,
+        keys: Option<Arc<KeyRing>>,
+        records: Pool<Manager>,
+    ) -> Self {
         Self {
             tx: Transaction::new(conn, Settings::tenant(&ctx)),
             ctx,
             keys,
+            records,
         }
     }
 
@@ -441,7 +487,8 @@ pub struct PlatformWork {
     reason: String,
     actor: Option<aems_core::UserId>,
     keys: Option<Arc<KeyRing>>,
-    /// Whether this transaction's record of the cross-tenant access was written.
+    records: Pool<Manager>,
+    /// Whether this work's record of the cross-tenant access was committed.
     recorded: bool,
 }
 
@@ -460,12 +507,14 @@ impl PlatformWork {
         reason: &str,
         actor: Option<aems_core::UserId>,
         keys: Option<Arc<KeyRing>>,
+        records: Pool<Manager>,
     ) -> Self {
         Self {
             tx: Transaction::new(conn, Settings::platform(reason, actor)),
             reason: reason.to_owned(),
             actor,
             keys,
+            records,
             recorded: false,
         }
     }
@@ -514,34 +563,27 @@ impl PlatformWork {
         self.tx.rollback().await
     }
 
-    /// Runs a statement. The first statement of each transaction carries the
-    /// audit row recording this cross-tenant access (who, why, what), sent
-    /// together with it: the path is audited at no extra round trip.
+    /// Runs a statement. Together with the first one, the record of this
+    /// cross-tenant access (who, why, what) is committed on a connection of
+    /// the record pool, concurrently: the statement's result is handed out
+    /// only once the record is committed, and rolling this work back cannot
+    /// erase it. One round trip on each connection, the two in parallel.
     pub(crate) async fn run<T, F>(&mut self, entity: &'static str, statement: F) -> Result<T>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c Connection) -> BoxFuture<'c, QueryResult<T>> + Send,
     {
-        use futures_util::FutureExt;
-
         if self.recorded {
             return self.tx.run(entity, statement).await;
         }
-        let record = crate::audit::cross_tenant_access(&self.reason, self.actor, entity);
-        let result = self
-            .tx
-            .run(entity, move |conn| {
-                let audit = record.write(conn);
-                let work = statement(conn);
-                async move {
-                    let (audit, work) = futures_util::join!(audit, work);
-                    audit?;
-                    work
-                }
-                .boxed()
-            })
-            .await;
-        self.recorded = result.is_ok();
+        let record = commit_record(
+            self.records.clone(),
+            self.tx.settings.clone(),
+            crate::audit::cross_tenant_access(&self.reason, self.actor, entity),
+        );
+        let (recorded, result) = futures_util::join!(record, self.tx.run(entity, statement));
+        recorded?;
+        self.recorded = true;
         result
     }
 }
@@ -575,6 +617,12 @@ pub(crate) mod sealed {
         where
             T: Send + 's,
             F: for<'c> FnOnce(&'c Connection) -> BoxFuture<'c, QueryResult<T>> + Send + 's;
+
+        /// Writes the record of a disclosure (`risk.record_event`) so that it
+        /// is committed when this returns, whatever becomes of the
+        /// executor's transaction. (Sealed: the row type is the crate's own.)
+        #[allow(private_interfaces)]
+        fn record_committed(&mut self, row: EventRow) -> BoxFuture<'_, Result<()>>;
     }
 
     impl Executor for UnitOfWork {
@@ -597,6 +645,16 @@ pub(crate) mod sealed {
         {
             Box::pin(self.tx.run(entity, statement))
         }
+
+        /// On a connection of the record pool: one round trip there.
+        #[allow(private_interfaces)]
+        fn record_committed(&mut self, row: EventRow) -> BoxFuture<'_, Result<()>> {
+            Box::pin(commit_record(
+                self.records.clone(),
+                self.tx.settings.clone(),
+                row,
+            ))
+        }
     }
 
     impl Executor for OneShot {
@@ -618,6 +676,17 @@ pub(crate) mod sealed {
             F: for<'c> FnOnce(&'c Connection) -> BoxFuture<'c, QueryResult<T>> + Send + 's,
         {
             Box::pin(OneShot::run(self, entity, statement))
+        }
+
+        /// A statement of its own on this connection: its own implicit
+        /// transaction, committed at its Sync. One round trip.
+        #[allow(private_interfaces)]
+        fn record_committed(&mut self, row: EventRow) -> BoxFuture<'_, Result<()>> {
+            Box::pin(async move {
+                OneShot::run(self, "audit_logs", move |conn| row.write(conn))
+                    .await
+                    .map(|_| ())
+            })
         }
     }
 }

@@ -29,9 +29,10 @@ BEGIN
 END;
 $$;
 
+-- (in the form 003500 gave it)
 CREATE POLICY tenant_isolation_insert_policy ON risk.audit_logs
     FOR INSERT TO application_user
-    WITH CHECK (tenant_id = (SELECT NULLIF(current_setting('app.current_tenant_id', true), '')::uuid));
+    WITH CHECK (tenant_id = ANY (ARRAY[(SELECT NULLIF(current_setting('app.current_tenant_id', true), '')::uuid)]));
 GRANT INSERT ON TABLE risk.audit_logs TO application_user, aems_platform;
 
 REVOKE EXECUTE ON FUNCTION risk.audit_context(), public.uuid_generate_v7() FROM aems_audit_writer;

@@ -5,8 +5,9 @@
 //! `risk.audit_logs` (application events go through `risk.record_event`,
 //! which stamps the time and takes the tenant and actor from the context), no
 //! anonymous trigger rows through a cross-tenant reason in tenant work, no
-//! borrowing the trigger functions for a table of one's own; and purging a
-//! user keeps their id on every row they wrote.
+//! borrowing the trigger functions for a table of one's own; purging a user
+//! keeps their id on every row they wrote; and the record of a disclosure (a
+//! salary read, cross-tenant work) survives a rollback of the work.
 
 use aems_core::auth::users::UserStatus;
 use aems_core::{TenantId, UserId};
@@ -328,4 +329,111 @@ async fn purging_a_user_keeps_their_id_on_every_row_they_wrote() {
         "the purge erased the actor from the trail"
     );
     let _: UserId = leaver;
+}
+
+async fn rows_of(t: &TwoTenants, action: &str) -> i64 {
+    admin(&t.db)
+        .await
+        .query_one(
+            "SELECT count(*) FROM risk.audit_logs WHERE action = $1",
+            &[&action],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn a_salary_read_in_a_unit_of_work_stays_recorded_when_the_unit_is_rolled_back() {
+    let t = TwoTenants::new().await;
+    let db = crate::hr::keyed(&t);
+    let mut input = crate::hr::new_employee("DISC-1");
+    input.salary = Some("85000.00".parse().unwrap());
+    let id = db
+        .one_shot(&t.ctx_a())
+        .await
+        .unwrap()
+        .employees()
+        .create(input)
+        .await
+        .unwrap()
+        .id;
+
+    // Read and rolled back explicitly...
+    let mut uow = db.unit_of_work(&t.ctx_a()).await.unwrap();
+    let read = uow.employees().get(id).await.unwrap();
+    assert!(read.salary.is_some());
+    uow.rollback().await.unwrap();
+    assert_eq!(rows_of(&t, "salary_read").await, 1);
+    // ... and dropped without a word, after a failed statement.
+    let mut uow = db.unit_of_work(&t.ctx_a()).await.unwrap();
+    uow.employees()
+        .list(
+            &aems_diesel::hr::EmployeeFilter::all(),
+            PageRequest::first(10),
+        )
+        .await
+        .unwrap();
+    drop(uow);
+    assert_eq!(rows_of(&t, "salary_read").await, 2);
+}
+
+#[tokio::test]
+async fn the_record_of_platform_work_stays_when_the_work_is_rolled_back() {
+    let t = TwoTenants::new().await;
+    let mut platform = t
+        .database
+        .platform("support ticket 1: which tenant is tenant-b", None)
+        .await
+        .unwrap();
+    assert!(
+        platform
+            .find_tenant_by_slug("tenant-b")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    platform.rollback().await.unwrap();
+    assert_eq!(rows_of(&t, "cross_tenant_access").await, 1);
+}
+
+#[tokio::test]
+async fn committing_disclosure_records_apart_costs_one_round_trip_on_the_record_pool() {
+    let t = TwoTenants::new().await;
+    let (proxy, _) = crate::support::counted(&t).await;
+    let db = crate::hr::round_trips::through(&proxy);
+    let mut input = crate::hr::new_employee("DISC-2");
+    input.salary = Some("85000.00".parse().unwrap());
+    let id = db
+        .one_shot(&t.ctx_a())
+        .await
+        .unwrap()
+        .employees()
+        .create(input)
+        .await
+        .unwrap()
+        .id;
+    // Open the record pool's connection first: establishing it is not the
+    // cost being counted.
+    let mut uow = db.unit_of_work(&t.ctx_a()).await.unwrap();
+    uow.employees().get(id).await.unwrap();
+    uow.commit().await.unwrap();
+
+    let mut tally = crate::support::Tally::new(&proxy);
+    let mut uow = db.unit_of_work(&t.ctx_a()).await.unwrap();
+    tally.start();
+    uow.employees().get(id).await.unwrap();
+    // The read (with BEGIN and the context), then the record on the record
+    // pool's connection.
+    tally.expect("salary get in a unit of work: read + committed record", 2);
+    uow.commit().await.unwrap();
+
+    let mut platform = db.platform("round trips", None).await.unwrap();
+    tally.start();
+    platform.find_tenant_by_slug("tenant-b").await.unwrap();
+    // The first statement and the record, each on its own connection, sent
+    // at the same time.
+    tally.expect("first platform statement + its committed record", 2);
+    platform.commit().await.unwrap();
+    tally.check();
 }

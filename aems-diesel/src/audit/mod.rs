@@ -6,7 +6,12 @@
 //! IP, user agent and session, old and new values with sensitive columns
 //! redacted. What the database cannot see — a sign-in, a failed sign-in, an
 //! MFA check, reading a decrypted salary — is recorded through
-//! [`AuditTrail::record`], in the same transaction as the work it describes.
+//! [`AuditTrail::record`], in the same transaction as the work it describes,
+//! by `risk.record_event`, the only way the application roles write the trail
+//! (the database stamps the time and takes tenant, actor, IP, user agent and
+//! session from the context). Records of disclosures (a salary read, each
+//! piece of cross-tenant work) are committed apart from the disclosing work,
+//! before the data is handed out: see [`RECORD_CONNECTIONS`](crate::RECORD_CONNECTIONS).
 //!
 //! Reads are tenant-isolated like everything else, newest first, paged by
 //! `(timestamp, id)` so a page deep in the trail costs what the first does.

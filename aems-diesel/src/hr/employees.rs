@@ -357,8 +357,9 @@ impl<'e, E: Executor> Employees<'e, E> {
 
     /// Decodes rows read for the caller (`get`, `find`, `list`). Reading a
     /// decrypted salary is an audited event (`salary_read`, one per employee,
-    /// no amount in the record), written in the executor's transaction before
-    /// the salaries are handed out: if it cannot be recorded, the read fails.
+    /// no amount in the record), committed before the salaries are handed out
+    /// and independently of the executor's transaction: if it cannot be
+    /// recorded, the read fails, and a rollback does not erase it.
     /// (Writes return what the caller wrote or changed, and are audited as
     /// writes.)
     async fn disclose(&mut self, rows: Vec<EmployeeRow>) -> Result<Vec<Employee>> {
@@ -376,7 +377,11 @@ impl<'e, E: Executor> Employees<'e, E> {
 
     /// One `salary_read` audit row per employee in `ids` (those read with a
     /// salary), written by `risk.record_event` in one statement whose text
-    /// never varies (the ids are one array parameter).
+    /// never varies (the ids are one array parameter), and committed before
+    /// this returns: in a one-shot as its own transaction on the same
+    /// connection, in a unit of work on a connection of the record pool
+    /// ([`RECORD_CONNECTIONS`](crate::RECORD_CONNECTIONS)), so
+    /// rolling the unit back does not erase it. One round trip either way.
     async fn record_salary_reads(&mut self, ids: Vec<Uuid>) -> Result<()> {
         let row = crate::audit::EventRow::tenant(
             "salary_read",
@@ -384,10 +389,7 @@ impl<'e, E: Executor> Employees<'e, E> {
             Some(ids),
             aems_core::risk::audit_logs::AuditSeverity::Info,
         );
-        self.exec
-            .run("audit_logs", move |conn| row.write(conn))
-            .await?;
-        Ok(())
+        self.exec.record_committed(row).await
     }
 
     fn new_row(&self, new: NewEmployee) -> Result<NewEmployeeRow> {
