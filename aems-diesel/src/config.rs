@@ -30,9 +30,11 @@ pub struct DatabaseConfig {
     pub url: String,
     /// Most connections the pool opens.
     pub max_connections: usize,
-    /// How long opening one connection may take.
+    /// How long opening one connection may take before
+    /// [`Error::PoolTimeout`](crate::Error::PoolTimeout).
     pub connect_timeout: Duration,
-    /// How long to wait for a free connection before [`Error::Pool`].
+    /// How long to wait for a free connection before
+    /// [`Error::PoolTimeout`](crate::Error::PoolTimeout).
     pub acquire_timeout: Duration,
     /// Keep prepared statements per connection (diesel's statement cache).
     /// Turn it off behind a bouncer in transaction-pooling mode, where the next

@@ -16,6 +16,8 @@ use std::fmt;
 
 use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind};
 
+use crate::pg::ConnectError;
+
 /// A result whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -136,7 +138,9 @@ pub enum Error {
 
     /// No connection could be had from the pool: opening one failed (the
     /// server refused it or could not be reached), or the pool is closed. The
-    /// cause is the [`source`](std::error::Error::source).
+    /// cause is the [`source`](std::error::Error::source): a [`ConnectError`]
+    /// when opening failed (downcast it to see which way), deadpool's own
+    /// error otherwise.
     #[error("cannot get a database connection from the pool")]
     Pool(#[source] BoxError),
 
@@ -317,17 +321,23 @@ impl From<diesel::result::Error> for Error {
                     info.column_name().unwrap_or("unknown")
                 ),
             },
+            // The library's connection hands a deadlock (40P01) over as a
+            // serialization failure (see pg::error): retryable either way, and
+            // its own variant where the server speaks English.
+            DatabaseErrorKind::SerializationFailure if is_deadlock(info.message()) => {
+                Error::Deadlock {
+                    detail: info.details().map(str::to_owned),
+                }
+            }
             DatabaseErrorKind::SerializationFailure => Error::SerializationFailure,
             DatabaseErrorKind::Unknown if is_insufficient_privilege(info.as_ref()) => {
                 Error::PermissionDenied {
                     message: info.message().to_owned(),
                 }
             }
-            DatabaseErrorKind::Unknown if info.message() == "deadlock detected" => {
-                Error::Deadlock {
-                    detail: info.details().map(str::to_owned),
-                }
-            }
+            DatabaseErrorKind::Unknown if is_deadlock(info.message()) => Error::Deadlock {
+                detail: info.details().map(str::to_owned),
+            },
             DatabaseErrorKind::ClosedConnection => Error::ConnectionLost(error),
             DatabaseErrorKind::UnableToSendCommand if is_connection_lost(info.message()) => {
                 Error::ConnectionLost(error)
@@ -340,7 +350,16 @@ impl From<diesel::result::Error> for Error {
     }
 }
 
-/// A broken connection. diesel-async hands a tokio-postgres error without an
+/// PostgreSQL's message for SQLSTATE 40P01 (in English; see pg::error for
+/// why a deadlock is retryable in any language).
+fn is_deadlock(message: &str) -> bool {
+    message == "deadlock detected"
+}
+
+/// A broken connection. The library's own connection says so by its kind
+/// (`ClosedConnection`, also for SQLSTATE 57P01–57P03 and class 08, whatever
+/// the server's language); diesel-async, which the migrations and the
+/// harness use, hands a tokio-postgres error without an
 /// SQLSTATE over as `UnableToSendCommand` carrying only its text ("connection
 /// closed", "error communicating with the server: ..."), and a server that
 /// ends the session sends SQLSTATE 57P01–57P03 ("terminating connection ...")
@@ -363,17 +382,19 @@ fn is_insufficient_privilege(info: &(dyn DatabaseErrorInformation + Send + Sync)
         || message.starts_with("new row violates row-level security policy")
 }
 
-/// Whatever the pool's manager is, its error is kept as the cause. A backend
-/// error is unwrapped from deadpool's wrapper, whose message repeats it.
-impl<E> From<deadpool::managed::PoolError<E>> for Error
-where
-    E: std::error::Error + Send + Sync + 'static,
-{
-    fn from(error: deadpool::managed::PoolError<E>) -> Self {
+/// The pool's error, its cause kept. A connect error is unwrapped from
+/// deadpool's wrapper (whose message repeats it); a connect that ran out of
+/// time is a timeout whichever of the two clocks (deadpool's create timeout
+/// or the connection's own, both `connect_timeout`) noticed first.
+impl From<deadpool::managed::PoolError<ConnectError>> for Error {
+    fn from(error: deadpool::managed::PoolError<ConnectError>) -> Self {
         use deadpool::managed::{PoolError, TimeoutType};
         match error {
             PoolError::Timeout(TimeoutType::Wait) => Error::PoolTimeout(PoolTimeout::Wait),
-            PoolError::Timeout(TimeoutType::Create) => Error::PoolTimeout(PoolTimeout::Connect),
+            PoolError::Timeout(TimeoutType::Create)
+            | PoolError::Backend(ConnectError::Timeout(_)) => {
+                Error::PoolTimeout(PoolTimeout::Connect)
+            }
             PoolError::Timeout(TimeoutType::Recycle) => Error::PoolTimeout(PoolTimeout::Recycle),
             PoolError::Backend(e) => Error::Pool(Box::new(e)),
             other => Error::Pool(Box::new(other)),
@@ -454,8 +475,16 @@ pub(crate) mod tests {
             )),
             Error::Database(DieselError::QueryBuilderError("a builder refused".into())),
             Error::Crypto(crate::crypto::CryptoError::UnknownKey(7)),
-            Error::from(deadpool::managed::PoolError::Backend(io())),
-            Error::from(deadpool::managed::PoolError::<std::io::Error>::Closed),
+            Error::from(deadpool::managed::PoolError::Backend(
+                ConnectError::Io(io()),
+            )),
+            Error::from(deadpool::managed::PoolError::Backend(
+                ConnectError::Refused {
+                    code: "28P01".into(),
+                    message: "password authentication failed for user \"aems_app\"".into(),
+                },
+            )),
+            Error::from(deadpool::managed::PoolError::<ConnectError>::Closed),
         ];
         for error in &errors {
             assert!(error.source().is_some(), "{error:?} lost its cause");
@@ -471,20 +500,35 @@ pub(crate) mod tests {
             (TimeoutType::Create, PoolTimeout::Connect),
             (TimeoutType::Recycle, PoolTimeout::Recycle),
         ] {
-            let error = Error::from(PoolError::<std::io::Error>::Timeout(timeout));
+            let error = Error::from(PoolError::<ConnectError>::Timeout(timeout));
             assert!(
                 matches!(error, Error::PoolTimeout(t) if t == expected),
                 "{error:?}"
             );
         }
-        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
-        let error = Error::from(PoolError::Backend(refused));
-        let source = error.source().expect("a cause");
-        // The backend error itself, not deadpool's wrapper (which repeats it).
+        // The connection's own clock is the same timeout as deadpool's.
+        let error = Error::from(PoolError::Backend(ConnectError::Timeout(
+            std::time::Duration::from_secs(10),
+        )));
         assert!(
-            source.downcast_ref::<std::io::Error>().is_some(),
-            "{source:?}"
+            matches!(error, Error::PoolTimeout(PoolTimeout::Connect)),
+            "{error:?}"
         );
+
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let error = Error::from(PoolError::Backend(ConnectError::Io(refused)));
+        assert!(matches!(error, Error::Pool(_)), "{error:?}");
+        let source = error.source().expect("a cause");
+        // The connect error itself, not deadpool's wrapper (which repeats it),
+        // and the socket's error under it.
+        let connect = source
+            .downcast_ref::<ConnectError>()
+            .unwrap_or_else(|| panic!("{source:?}"));
+        let io = connect
+            .source()
+            .and_then(|e| e.downcast_ref::<std::io::Error>())
+            .unwrap_or_else(|| panic!("{connect:?}"));
+        assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
     }
 
     #[test]

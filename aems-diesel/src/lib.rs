@@ -36,7 +36,7 @@ pub use crypto::{CryptoError, KeyRing};
 pub use database::{Database, RECORD_CONNECTIONS};
 pub use error::{BoxError, Error, PoolTimeout, Result};
 pub use migrations::MigrationReport;
-pub use pg::PoolerMode;
+pub use pg::{ConnectError, PoolerMode};
 pub use pool_status::PoolStatus;
 pub use repository::{Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Order, Page, PageRequest};
 

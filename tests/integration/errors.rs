@@ -7,7 +7,7 @@ use std::time::Duration;
 use aems_core::CustomerId;
 use aems_core::sales::customers::CustomerPatch;
 use aems_diesel::prelude::*;
-use aems_diesel::{DatabaseConfig, Error, PoolTimeout};
+use aems_diesel::{ConnectError, DatabaseConfig, Error, PoolTimeout};
 
 use crate::support::{TwoTenants, admin};
 
@@ -57,7 +57,16 @@ async fn a_server_that_refuses_the_connection_is_a_pool_error_with_its_cause() {
         .unwrap_err();
     assert!(matches!(error, Error::Pool(_)), "{error:?}");
     let cause = error.source().expect("the connection error is kept");
-    assert!(!cause.to_string().is_empty());
+    // Typed all the way down: the connect error, then the socket's.
+    let connect = cause
+        .downcast_ref::<ConnectError>()
+        .unwrap_or_else(|| panic!("{cause:?}"));
+    let io = connect
+        .source()
+        .and_then(|e| e.downcast_ref::<std::io::Error>())
+        .unwrap_or_else(|| panic!("{connect:?}"));
+    assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
+    assert!(!error.is_retryable());
     assert_each_cause_once(&error);
 
     let error = aems_diesel::migrations::run(&nothing_listens())
@@ -67,6 +76,28 @@ async fn a_server_that_refuses_the_connection_is_a_pool_error_with_its_cause() {
         matches!(&error, Error::Migration { step, source: Some(_) } if step.contains("connect")),
         "{error:?}"
     );
+    assert_each_cause_once(&error);
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_with_the_servers_sqlstate() {
+    let t = TwoTenants::new().await;
+    let url = t.db.app_url();
+    // The harness's URL is postgres://ROLE:PASSWORD@HOST:PORT/DB.
+    let (head, tail) = url.split_once('@').unwrap();
+    let (user, _password) = head.rsplit_once(':').unwrap();
+    let error = Database::connect(DatabaseConfig::new(format!("{user}:wrong@{tail}")))
+        .await
+        .unwrap_err();
+    let connect = error
+        .source()
+        .and_then(|e| e.downcast_ref::<ConnectError>())
+        .unwrap_or_else(|| panic!("{error:?}"));
+    assert!(
+        matches!(connect, ConnectError::Refused { .. }),
+        "{connect:?}"
+    );
+    assert_eq!(connect.sqlstate(), Some("28P01"), "{connect}");
     assert_each_cause_once(&error);
 }
 

@@ -75,18 +75,15 @@ pub(crate) struct Established {
 
 /// Parses a libpq-style URL or `key=value` string.
 pub(crate) fn parse_config(url: &str) -> Result<tokio_postgres::Config, ConnectError> {
-    let config: tokio_postgres::Config = url
-        .parse()
-        .map_err(|e| ConnectError(format!("invalid database URL: {e}")))?;
+    let config: tokio_postgres::Config = url.parse().map_err(ConnectError::InvalidUrl)?;
     if config.get_ssl_mode() == SslMode::Require {
-        return Err(ConnectError(
+        return Err(ConnectError::Unsupported(
             "sslmode=require is not supported: this library speaks to PostgreSQL without TLS \
-             (use a loopback, a private network, or a TLS-terminating proxy)"
-                .into(),
+             (use a loopback, a private network, or a TLS-terminating proxy)",
         ));
     }
     if config.get_user().is_none() {
-        return Err(ConnectError("the database URL names no user".into()));
+        return Err(ConnectError::Unsupported("the database URL names no user"));
     }
     Ok(config)
 }
@@ -104,7 +101,7 @@ pub(crate) async fn establish(
     } else {
         hosts
     };
-    let mut last = ConnectError("no host to connect to".into());
+    let mut last = ConnectError::Unsupported("the database URL names no host");
     for (i, host) in hosts.iter().enumerate() {
         let port = ports
             .get(i)
@@ -114,7 +111,7 @@ pub(crate) async fn establish(
         match tokio::time::timeout(timeout, connect_one(config, host, port)).await {
             Ok(Ok(established)) => return Ok(established),
             Ok(Err(e)) => last = e,
-            Err(_) => last = ConnectError(format!("connecting timed out after {timeout:?}")),
+            Err(_) => last = ConnectError::Timeout(timeout),
         }
     }
     Err(last)
@@ -188,9 +185,8 @@ async fn startup(
                     offered |= mechanism == SCRAM_SHA_256;
                 }
                 if !offered {
-                    return Err(ConnectError(
-                        "the server offers no SASL mechanism this library speaks (SCRAM-SHA-256)"
-                            .into(),
+                    return Err(ConnectError::Unsupported(
+                        "the server offers no SASL mechanism this library speaks (SCRAM-SHA-256)",
                     ));
                 }
                 let client = ScramSha256::new(need(password)?, ChannelBinding::unsupported());
@@ -200,14 +196,14 @@ async fn startup(
             Message::AuthenticationSaslContinue(body) => {
                 let client = scram
                     .as_mut()
-                    .ok_or_else(|| ConnectError("SASL continuation without a start".into()))?;
+                    .ok_or(ConnectError::Protocol("SASL continuation without a start"))?;
                 client.update(body.data())?;
                 frontend::sasl_response(client.message(), &mut out)?;
             }
             Message::AuthenticationSaslFinal(body) => {
                 scram
                     .as_mut()
-                    .ok_or_else(|| ConnectError("SASL final message without a start".into()))?
+                    .ok_or(ConnectError::Protocol("SASL final message without a start"))?
                     .finish(body.data())?;
             }
             Message::BackendKeyData(body) => announced_pid = body.process_id(),
@@ -222,16 +218,15 @@ async fn startup(
             }
             Message::ErrorResponse(body) => {
                 let error = DbError::parse(&body)?;
-                return Err(ConnectError(format!(
-                    "the server refused the connection: {} ({})",
-                    error.message, error.code
-                )));
+                return Err(ConnectError::Refused {
+                    code: error.code,
+                    message: error.message,
+                });
             }
             _ => {
-                return Err(ConnectError(
+                return Err(ConnectError::Unsupported(
                     "the server asked for an authentication method this library does not speak \
-                     (it speaks SCRAM-SHA-256, MD5 and password)"
-                        .into(),
+                     (it speaks SCRAM-SHA-256, MD5 and password)",
                 ));
             }
         }
@@ -242,9 +237,9 @@ async fn startup(
 }
 
 fn need(password: Option<&[u8]>) -> Result<&[u8], ConnectError> {
-    password.ok_or_else(|| {
-        ConnectError("the server asks for a password and the URL carries none".into())
-    })
+    password.ok_or(ConnectError::Unsupported(
+        "the server asks for a password and the URL carries none",
+    ))
 }
 
 async fn read_message(socket: &mut Socket, input: &mut BytesMut) -> Result<Message, ConnectError> {
@@ -253,9 +248,10 @@ async fn read_message(socket: &mut Socket, input: &mut BytesMut) -> Result<Messa
             return Ok(message);
         }
         if socket.read_buf(input).await? == 0 {
-            return Err(ConnectError(
-                "the server closed the connection during start-up".into(),
-            ));
+            return Err(ConnectError::Io(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the server closed the connection during start-up",
+            )));
         }
     }
 }

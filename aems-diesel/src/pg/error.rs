@@ -1,6 +1,5 @@
 //! What the server says when something fails, in diesel's terms.
 
-use std::fmt;
 use std::sync::Arc;
 
 use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error as DieselError};
@@ -52,6 +51,16 @@ impl DbError {
             "25006" => DatabaseErrorKind::ReadOnlyTransaction,
             "23502" => DatabaseErrorKind::NotNullViolation,
             "23514" => DatabaseErrorKind::CheckViolation,
+            // Retryable whatever language the server speaks (lc_messages):
+            // diesel has no kind for a deadlock, so it travels as a
+            // serialization failure, and crate::Error tells the two apart
+            // by the message where it can (Error::Deadlock).
+            "40P01" => DatabaseErrorKind::SerializationFailure,
+            // The server is ending this session (administrator command, crash
+            // of another backend, shutting down) or the connection itself
+            // failed (class 08): nothing more can run on it.
+            "57P01" | "57P02" | "57P03" => DatabaseErrorKind::ClosedConnection,
+            code if code.starts_with("08") => DatabaseErrorKind::ClosedConnection,
             _ => DatabaseErrorKind::Unknown,
         }
     }
@@ -127,20 +136,137 @@ impl Failure {
     }
 }
 
-/// A connection could not be opened.
-#[derive(Debug, Clone)]
-pub(crate) struct ConnectError(pub(crate) String);
+/// Why a connection could not be opened.
+///
+/// The [`source`](std::error::Error::source) of [`Error::Pool`](crate::Error::Pool)
+/// when the pool could not open a connection: downcast it to this type to
+/// tell a wrong password (SQLSTATE 28P01) from a server that cannot be
+/// reached. A connect that took longer than
+/// [`connect_timeout`](crate::DatabaseConfig::connect_timeout) is
+/// [`Error::PoolTimeout`](crate::Error::PoolTimeout) instead.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The database URL does not parse.
+    #[error("invalid database URL")]
+    InvalidUrl(#[source] tokio_postgres::Error),
 
-impl fmt::Display for ConnectError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+    /// The URL or the server asks for something this library does not do
+    /// (TLS, an authentication method other than SCRAM-SHA-256, MD5 or
+    /// password, a password the URL does not carry, ...).
+    #[error("{0}")]
+    Unsupported(&'static str),
+
+    /// The socket failed: the server could not be reached, refused the
+    /// connection, closed it during start-up, or its authentication exchange
+    /// did not verify.
+    #[error("cannot talk to the server")]
+    Io(#[from] std::io::Error),
+
+    /// No host answered within the connect timeout.
+    #[error("connecting timed out after {0:?}")]
+    Timeout(std::time::Duration),
+
+    /// The server answered the start-up with an error: a wrong password
+    /// (SQLSTATE 28P01), a database that does not exist (3D000), too many
+    /// connections (53300), a server still starting (57P03), ...
+    #[error("the server refused the connection: {message} (SQLSTATE {code})")]
+    Refused {
+        /// The SQLSTATE, e.g. `28P01`.
+        code: String,
+        /// The server's message.
+        message: String,
+    },
+
+    /// The server sent something the protocol does not allow here.
+    #[error("the server broke the start-up protocol: {0}")]
+    Protocol(&'static str),
+
+    /// The connection opened, but the query that detects a pooler in front
+    /// of the server ([`PoolerMode::Detect`](crate::PoolerMode::Detect)) failed.
+    #[error("cannot ask the server for its process id")]
+    DetectPooler(#[source] DieselError),
+}
+
+impl ConnectError {
+    /// The server's SQLSTATE when it refused the connection.
+    pub fn sqlstate(&self) -> Option<&str> {
+        match self {
+            ConnectError::Refused { code, .. } => Some(code),
+            _ => None,
+        }
     }
 }
 
-impl std::error::Error for ConnectError {}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
 
-impl From<std::io::Error> for ConnectError {
-    fn from(e: std::io::Error) -> Self {
-        ConnectError(e.to_string())
+    fn refused(code: &str, message: &str) -> Error {
+        Error::from(
+            Failure::Db(Box::new(DbError {
+                code: code.into(),
+                message: message.into(),
+                detail: Some("Process 1 waits for ShareLock on transaction 2".into()),
+                ..DbError::default()
+            }))
+            .into_diesel(),
+        )
+    }
+
+    #[test]
+    fn a_connection_that_broke_is_lost_and_retryable() {
+        let error =
+            Error::from(Failure::Closed(Arc::from("connection reset by peer")).into_diesel());
+        assert!(matches!(error, Error::ConnectionLost(_)), "{error:?}");
+        assert!(error.is_retryable());
+        crate::error::tests::assert_each_cause_once(&error);
+    }
+
+    #[test]
+    fn a_session_the_server_ends_is_lost_in_any_language() {
+        // By SQLSTATE, not by the (translatable) message.
+        for code in ["57P01", "57P02", "57P03", "08006", "08003"] {
+            let error = refused(code, "Verbindung wird abgebrochen");
+            assert!(
+                matches!(error, Error::ConnectionLost(_)),
+                "{code}: {error:?}"
+            );
+            assert!(error.is_retryable(), "{code}");
+        }
+    }
+
+    #[test]
+    fn a_deadlock_is_retryable_in_any_language_and_its_own_variant_in_english() {
+        let english = refused("40P01", "deadlock detected");
+        assert!(
+            matches!(&english, Error::Deadlock { detail: Some(d) } if d.contains("Process 1")),
+            "{english:?}"
+        );
+        assert!(english.is_retryable());
+        let german = refused("40P01", "Verklemmung (Deadlock) entdeckt");
+        assert!(german.is_retryable(), "{german:?}");
+    }
+
+    #[test]
+    fn a_cancelled_statement_or_a_skipped_one_is_not_retryable() {
+        // statement_timeout and pg_cancel_backend are class 57 but leave the
+        // connection working: not a lost connection.
+        let cancelled = refused("57014", "canceling statement due to statement timeout");
+        assert!(matches!(cancelled, Error::Database(_)), "{cancelled:?}");
+        assert!(!cancelled.is_retryable());
+        let skipped = Error::from(Failure::Skipped.into_diesel());
+        assert!(!skipped.is_retryable(), "{skipped:?}");
+    }
+
+    #[test]
+    fn a_refused_connection_keeps_the_servers_sqlstate() {
+        let error = ConnectError::Refused {
+            code: "28P01".into(),
+            message: "password authentication failed".into(),
+        };
+        assert_eq!(error.sqlstate(), Some("28P01"));
+        assert_eq!(ConnectError::Unsupported("no TLS").sqlstate(), None);
     }
 }

@@ -44,5 +44,6 @@ mod row;
 mod wire;
 
 pub(crate) use connection::Connection;
+pub use error::ConnectError;
 pub(crate) use pool::Manager;
 pub use pool::PoolerMode;

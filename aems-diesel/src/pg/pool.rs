@@ -68,7 +68,7 @@ pub(crate) async fn behind_pooler(conn: &Connection) -> Result<bool, ConnectErro
     let pid: i32 = diesel::select(pg_backend_pid())
         .get_result(&mut { conn })
         .await
-        .map_err(|e| ConnectError(format!("cannot ask the server for its process id: {e}")))?;
+        .map_err(ConnectError::DetectPooler)?;
     Ok(pid != conn.announced_pid())
 }
 
