@@ -18,23 +18,6 @@ DROP FUNCTION risk.audit_install(regclass, text[], text[]);
 DROP FUNCTION risk.audit_function_body(regclass, text, text[], text[]);
 DROP FUNCTION risk.audit_object_expr(text[]);
 
-CREATE FUNCTION risk.audit_context(
-    OUT actor uuid, OUT tenant uuid, OUT ip inet, OUT agent text, OUT session uuid, OUT reason text)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    actor   := NULLIF(current_setting('app.current_user_id', true), '')::uuid;
-    tenant  := NULLIF(current_setting('app.current_tenant_id', true), '')::uuid;
-    ip      := NULLIF(current_setting('app.client_ip', true), '')::inet;
-    agent   := NULLIF(current_setting('app.user_agent', true), '');
-    session := NULLIF(current_setting('app.session_id', true), '')::uuid;
-    reason  := NULLIF(current_setting('app.cross_tenant_reason', true), '');
-END;
-$$;
-
--- The mask replacing a table's sensitive columns (trigger arguments 'redact:<column>')
--- with "[redacted]", or NULL when it has none. Once per statement.
 CREATE FUNCTION risk.audit_mask(args text[]) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog
@@ -206,8 +189,16 @@ BEGIN
 END;
 $$;
 
-REVOKE ALL ON FUNCTION risk.audit_context() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION risk.audit_context() TO application_user, aems_platform;
+-- As 003620 left them: writing as aems_audit_writer, not attachable by anyone else.
+ALTER FUNCTION risk.audit_after_insert() SECURITY DEFINER;
+ALTER FUNCTION risk.audit_after_update() SECURITY DEFINER;
+ALTER FUNCTION risk.audit_after_delete() SECURITY DEFINER;
+ALTER FUNCTION risk.audit_after_insert() OWNER TO aems_audit_writer;
+ALTER FUNCTION risk.audit_after_update() OWNER TO aems_audit_writer;
+ALTER FUNCTION risk.audit_after_delete() OWNER TO aems_audit_writer;
+REVOKE ALL ON FUNCTION risk.audit_after_insert() FROM PUBLIC;
+REVOKE ALL ON FUNCTION risk.audit_after_update() FROM PUBLIC;
+REVOKE ALL ON FUNCTION risk.audit_after_delete() FROM PUBLIC;
 
 -- One trio of triggers per audited table; sensitive columns named per table.
 CREATE TRIGGER trg_tenants_audit_insert AFTER INSERT ON auth.tenants
