@@ -240,12 +240,8 @@ impl Env {
                      ADD FOREIGN KEY (tenant_id, updated_by) REFERENCES auth.users (tenant_id, id);
                  CREATE TRIGGER trg_bench_customers_audited_updated_at BEFORE UPDATE ON bench.customers_audited
                      FOR EACH ROW EXECUTE FUNCTION public.update_updated_at_column();
-                 CREATE TRIGGER trg_bench_customers_audited_insert AFTER INSERT ON bench.customers_audited
-                     REFERENCING NEW TABLE AS new_rows
-                     FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_insert();
-                 CREATE TRIGGER trg_bench_customers_audited_update AFTER UPDATE ON bench.customers_audited
-                     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-                     FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_update();
+                 -- The audit triggers are generated per table (migration 003700).
+                 SELECT risk.audit_install('bench.customers_audited'::regclass, '{{}}', '{{}}');
                  GRANT USAGE ON SCHEMA bench TO application_user;
                  GRANT SELECT, INSERT, UPDATE ON bench.customers_audited TO application_user;
                  ANALYZE bench.customers_audited;

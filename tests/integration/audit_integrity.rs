@@ -237,7 +237,7 @@ async fn the_trigger_functions_cannot_be_attached_to_a_table_of_ones_own() {
         let attached = client
             .batch_execute(
                 "CREATE TRIGGER forge AFTER INSERT ON forged REFERENCING NEW TABLE AS new_rows
-                 FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_after_insert()",
+                 FOR EACH STATEMENT EXECUTE FUNCTION risk.audit_sales_customers_insert()",
             )
             .await;
         match attached {

@@ -15,6 +15,7 @@ mod schema;
 mod analytics;
 mod audit;
 mod audit_integrity;
+mod audit_triggers;
 mod auth;
 mod errors;
 mod finance;

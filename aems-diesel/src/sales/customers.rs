@@ -543,23 +543,76 @@ impl<'e, E: Transactional> Customers<'e, E> {
         repository::check_all(&news)?;
         let ctx = self.exec.context();
         let (tenant, actor) = (ctx.tenant_id(), ctx.actor());
-        let rows: Vec<NewCustomerRow> = news
+        // The caller's checked inputs are the rows: the server adds only the
+        // creation time, so that is all it sends back (not every column of every
+        // row, decoded and checked again).
+        let (rows, mut created): (Vec<NewCustomerRow>, Vec<Customer>) = news
             .into_iter()
-            .map(|n| NewCustomerRow::from_input(n, tenant, actor))
-            .collect();
-        let mut created = Vec::with_capacity(rows.len());
+            .map(|n| {
+                let row = NewCustomerRow::from_input(n.clone(), tenant, actor);
+                let customer = Customer {
+                    id: CustomerId::from_uuid(row.id),
+                    tenant_id: tenant,
+                    company_name: n.company_name,
+                    contact_email: n.contact_email,
+                    contact_phone: n.contact_phone,
+                    industry: n.industry,
+                    company_size: n.company_size,
+                    territory: n.territory,
+                    customer_segment: n.customer_segment,
+                    acquisition_date: n.acquisition_date,
+                    lifetime_value: n.lifetime_value,
+                    total_revenue: n.total_revenue,
+                    last_purchase_date: n.last_purchase_date,
+                    status: n.status,
+                    billing_address: n.billing_address,
+                    custom_fields: n.custom_fields,
+                    created_at: DateTime::<Utc>::MIN_UTC,
+                    updated_at: DateTime::<Utc>::MIN_UTC,
+                    created_by: actor,
+                    updated_by: actor,
+                    deleted_at: None,
+                };
+                (row, customer)
+            })
+            .unzip();
+        let mut next = 0;
         for chunk in repository::chunks(rows) {
-            let inserted = self
+            let expected = chunk.len();
+            let stamps: Vec<(Uuid, DateTime<Utc>)> = self
                 .exec
                 .run(ENTITY, move |conn| {
                     diesel::insert_into(customers::table)
                         .values(chunk)
-                        .returning(CustomerRow::as_returning())
+                        .returning((customers::id, customers::created_at))
                         .get_results(&mut { conn })
                         .boxed()
                 })
                 .await?;
-            created.extend(entities(inserted)?);
+            if stamps.len() != expected {
+                return Err(Error::Database(
+                    diesel::result::Error::DeserializationError(
+                        format!(
+                            "create_many: {expected} customers sent, {} returned",
+                            stamps.len()
+                        )
+                        .into(),
+                    ),
+                ));
+            }
+            // RETURNING follows the VALUES order; the ids say so, or the run fails.
+            for (customer, (id, at)) in created[next..next + expected].iter_mut().zip(stamps) {
+                if customer.id.into_uuid() != id {
+                    return Err(Error::Database(
+                        diesel::result::Error::DeserializationError(
+                            format!("create_many: rows came back out of order ({id})").into(),
+                        ),
+                    ));
+                }
+                customer.created_at = at;
+                customer.updated_at = at;
+            }
+            next += expected;
         }
         Ok(created)
     }

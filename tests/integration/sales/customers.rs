@@ -491,3 +491,29 @@ async fn create_many_crosses_chunk_boundaries_and_is_all_or_nothing() {
     uow.rollback().await.unwrap();
     assert_eq!(t.count("sales.customers").await, 2 + 2_345);
 }
+
+#[tokio::test]
+async fn create_many_returns_exactly_what_reading_the_rows_back_returns() {
+    // create_many builds its answer from the inputs and the creation time the
+    // server sends back; it must be what a read of the stored rows gives.
+    let t = TwoTenants::new().await;
+    let mut inputs: Vec<NewCustomer> = (0..1_200)
+        .map(|i| new_customer(&format!("Returned {i}")))
+        .collect();
+    inputs[3].contact_phone = Some("+4912345678".parse().unwrap());
+    inputs[3].lifetime_value = "1234.5".parse().unwrap();
+    inputs[3].status = CustomerStatus::Prospect;
+    inputs[4].billing_address = Some(
+        serde_json::from_value(serde_json::json!({"city": "Graz", "lines": ["a", 1.5, null]}))
+            .unwrap(),
+    );
+    inputs[5].custom_fields = Some(serde_json::Map::new());
+    let mut uow = t.database.unit_of_work(&t.ctx_a()).await.unwrap();
+    let created = uow.customers().create_many(inputs).await.unwrap();
+    let mut read = Vec::with_capacity(created.len());
+    for c in &created {
+        read.push(uow.customers().get(c.id).await.unwrap());
+    }
+    uow.commit().await.unwrap();
+    assert_eq!(created, read);
+}
