@@ -23,13 +23,26 @@
 --   * returns at most max_ids ids (capped at 1,001) of that tenant's live rows matching
 --     the search and every filter given, after the keyset position, in page order.
 --
--- Inside, with no policy in the way, the planner chooses per call (plan_cache_mode =
--- force_custom_plan: the choice depends on the words): the GIN index for a selective
--- search, or the tenant-leading UNIQUE (tenant_id, id) index walked in page order from the
--- keyset position, stopping after max_ids matches, for a common word -- so a broad search
--- never collects every match to return one page. The tenant is written
--- tenant_id = ANY (ARRAY[tenant]) like the policies (003500), so that the page order is
--- the tenant index's and never a walk of the primary key across other tenants' rows.
+-- Inside, with no policy in the way, two steps, chosen by what the data says rather than by
+-- the planner's estimate (for a lexeme it has no statistics for, such as a rare name or a
+-- number, PostgreSQL guesses 0.5% of the rows, and with ORDER BY ... LIMIT it would then walk
+-- the whole tenant to find the one match: measured, tests/integration/plans.rs):
+--
+--   1. the walk: at most 64 rows per id asked for (3,264 for a page of 51) of the tenant's
+--      rows in page order from the keyset position, through the tenant-leading UNIQUE
+--      (tenant_id, id) index, stopping at max_ids matches. A common word (more than 1 row
+--      in 64 matches) ends here, after about one page of matches, at any depth: a broad
+--      search never collects every match to return one page;
+--   2. otherwise the search is rare: every match after the keyset position from the GIN
+--      index (a MATERIALIZED CTE, so no ORDER BY ... LIMIT tempts the planner into a
+--      walk), sorted, the first max_ids. Bounded by the matches of a word rarer than 1 in
+--      64 rows, plus the walk of step 1.
+--
+-- Custom plans (plan_cache_mode = force_custom_plan), so that the keyset position and the
+-- filters given are index conditions and the filters not given vanish. The tenant is
+-- written tenant_id = ANY (ARRAY[tenant]) like the policies (003500), so that the page
+-- order is the tenant index's and never a walk of the primary key across other tenants'
+-- rows.
 --
 -- The library then reads the rows themselves through the tenant policy as usual,
 -- re-checking the search and every filter (aems-diesel: customers.rs, products.rs): the
@@ -95,6 +108,7 @@ DECLARE
     tenant uuid;
     query tsquery;
     ids uuid[];
+    walk_rows integer;
 BEGIN
     IF current_setting('role') IS DISTINCT FROM 'application_user' THEN
         RAISE EXCEPTION 'sales.search_customer_ids is for tenant work only (role application_user)'
@@ -106,30 +120,69 @@ BEGIN
         RETURN '{}';
     END IF;
     max_ids := least(max_ids, 1001);
+    walk_rows := max_ids * 64;
+    -- 1. The walk: at most walk_rows of the tenant's rows in page order from the keyset
+    --    position, stopping at max_ids matches. A common word ends here.
     IF newest_first THEN
         SELECT array_agg(found.id ORDER BY found.id DESC) INTO ids
-        FROM (SELECT c.id FROM sales.customers c
-              WHERE c.tenant_id = ANY (ARRAY[tenant])
-                AND c.deleted_at IS NULL
-                AND c.search_document @@ query
-                AND (after_id IS NULL OR c.id < after_id)
-                AND (only_segment IS NULL OR c.customer_segment = only_segment)
-                AND (only_status IS NULL OR c.status = only_status)
-                AND (only_territory IS NULL OR c.territory = only_territory)
-              ORDER BY c.tenant_id DESC, c.id DESC
+        FROM (SELECT w.id
+              FROM (SELECT c.id, c.deleted_at, c.search_document, c.customer_segment, c.status, c.territory
+                    FROM sales.customers c
+                    WHERE c.tenant_id = ANY (ARRAY[tenant])
+                      AND (after_id IS NULL OR c.id < after_id)
+                    ORDER BY c.tenant_id DESC, c.id DESC
+                    LIMIT walk_rows) AS w
+              WHERE w.deleted_at IS NULL
+                AND w.search_document @@ query
+                AND (only_segment IS NULL OR w.customer_segment = only_segment)
+                AND (only_status IS NULL OR w.status = only_status)
+                AND (only_territory IS NULL OR w.territory = only_territory)
               LIMIT max_ids) AS found;
     ELSE
         SELECT array_agg(found.id ORDER BY found.id) INTO ids
-        FROM (SELECT c.id FROM sales.customers c
-              WHERE c.tenant_id = ANY (ARRAY[tenant])
-                AND c.deleted_at IS NULL
-                AND c.search_document @@ query
-                AND (after_id IS NULL OR c.id > after_id)
-                AND (only_segment IS NULL OR c.customer_segment = only_segment)
-                AND (only_status IS NULL OR c.status = only_status)
-                AND (only_territory IS NULL OR c.territory = only_territory)
-              ORDER BY c.tenant_id, c.id
+        FROM (SELECT w.id
+              FROM (SELECT c.id, c.deleted_at, c.search_document, c.customer_segment, c.status, c.territory
+                    FROM sales.customers c
+                    WHERE c.tenant_id = ANY (ARRAY[tenant])
+                      AND (after_id IS NULL OR c.id > after_id)
+                    ORDER BY c.tenant_id, c.id
+                    LIMIT walk_rows) AS w
+              WHERE w.deleted_at IS NULL
+                AND w.search_document @@ query
+                AND (only_segment IS NULL OR w.customer_segment = only_segment)
+                AND (only_status IS NULL OR w.status = only_status)
+                AND (only_territory IS NULL OR w.territory = only_territory)
               LIMIT max_ids) AS found;
+    END IF;
+    IF coalesce(cardinality(ids), 0) = max_ids THEN
+        RETURN ids;
+    END IF;
+    -- 2. Fewer matches than a page in the window: a rare search. Every match after the
+    --    keyset position from the GIN index (materialized: never a walk), sorted.
+    IF newest_first THEN
+        WITH matching AS MATERIALIZED (
+            SELECT c.id FROM sales.customers c
+                WHERE c.tenant_id = ANY (ARRAY[tenant])
+                  AND c.deleted_at IS NULL
+                  AND c.search_document @@ query
+                  AND (after_id IS NULL OR c.id < after_id)
+                  AND (only_segment IS NULL OR c.customer_segment = only_segment)
+                  AND (only_status IS NULL OR c.status = only_status)
+                  AND (only_territory IS NULL OR c.territory = only_territory))
+        SELECT array_agg(found.id ORDER BY found.id DESC) INTO ids
+        FROM (SELECT matching.id FROM matching ORDER BY matching.id DESC LIMIT max_ids) AS found;
+    ELSE
+        WITH matching AS MATERIALIZED (
+            SELECT c.id FROM sales.customers c
+                WHERE c.tenant_id = ANY (ARRAY[tenant])
+                  AND c.deleted_at IS NULL
+                  AND c.search_document @@ query
+                  AND (after_id IS NULL OR c.id > after_id)
+                  AND (only_segment IS NULL OR c.customer_segment = only_segment)
+                  AND (only_status IS NULL OR c.status = only_status)
+                  AND (only_territory IS NULL OR c.territory = only_territory))
+        SELECT array_agg(found.id ORDER BY found.id) INTO ids
+        FROM (SELECT matching.id FROM matching ORDER BY matching.id LIMIT max_ids) AS found;
     END IF;
     RETURN coalesce(ids, '{}');
 END;
@@ -155,6 +208,7 @@ DECLARE
     tenant uuid;
     query tsquery;
     ids uuid[];
+    walk_rows integer;
 BEGIN
     IF current_setting('role') IS DISTINCT FROM 'application_user' THEN
         RAISE EXCEPTION 'products.search_product_ids is for tenant work only (role application_user)'
@@ -166,30 +220,69 @@ BEGIN
         RETURN '{}';
     END IF;
     max_ids := least(max_ids, 1001);
+    walk_rows := max_ids * 64;
+    -- 1. The walk: at most walk_rows of the tenant's rows in page order from the keyset
+    --    position, stopping at max_ids matches. A common word ends here.
     IF newest_first THEN
         SELECT array_agg(found.id ORDER BY found.id DESC) INTO ids
-        FROM (SELECT p.id FROM products.products p
-              WHERE p.tenant_id = ANY (ARRAY[tenant])
-                AND p.deleted_at IS NULL
-                AND p.search_document @@ query
-                AND (after_id IS NULL OR p.id < after_id)
-                AND (only_category IS NULL OR p.category = only_category)
-                AND (only_lifecycle_stage IS NULL OR p.lifecycle_stage = only_lifecycle_stage)
-                AND (only_status IS NULL OR p.status = only_status)
-              ORDER BY p.tenant_id DESC, p.id DESC
+        FROM (SELECT w.id
+              FROM (SELECT p.id, p.deleted_at, p.search_document, p.category, p.lifecycle_stage, p.status
+                    FROM products.products p
+                    WHERE p.tenant_id = ANY (ARRAY[tenant])
+                      AND (after_id IS NULL OR p.id < after_id)
+                    ORDER BY p.tenant_id DESC, p.id DESC
+                    LIMIT walk_rows) AS w
+              WHERE w.deleted_at IS NULL
+                AND w.search_document @@ query
+                AND (only_category IS NULL OR w.category = only_category)
+                AND (only_lifecycle_stage IS NULL OR w.lifecycle_stage = only_lifecycle_stage)
+                AND (only_status IS NULL OR w.status = only_status)
               LIMIT max_ids) AS found;
     ELSE
         SELECT array_agg(found.id ORDER BY found.id) INTO ids
-        FROM (SELECT p.id FROM products.products p
-              WHERE p.tenant_id = ANY (ARRAY[tenant])
-                AND p.deleted_at IS NULL
-                AND p.search_document @@ query
-                AND (after_id IS NULL OR p.id > after_id)
-                AND (only_category IS NULL OR p.category = only_category)
-                AND (only_lifecycle_stage IS NULL OR p.lifecycle_stage = only_lifecycle_stage)
-                AND (only_status IS NULL OR p.status = only_status)
-              ORDER BY p.tenant_id, p.id
+        FROM (SELECT w.id
+              FROM (SELECT p.id, p.deleted_at, p.search_document, p.category, p.lifecycle_stage, p.status
+                    FROM products.products p
+                    WHERE p.tenant_id = ANY (ARRAY[tenant])
+                      AND (after_id IS NULL OR p.id > after_id)
+                    ORDER BY p.tenant_id, p.id
+                    LIMIT walk_rows) AS w
+              WHERE w.deleted_at IS NULL
+                AND w.search_document @@ query
+                AND (only_category IS NULL OR w.category = only_category)
+                AND (only_lifecycle_stage IS NULL OR w.lifecycle_stage = only_lifecycle_stage)
+                AND (only_status IS NULL OR w.status = only_status)
               LIMIT max_ids) AS found;
+    END IF;
+    IF coalesce(cardinality(ids), 0) = max_ids THEN
+        RETURN ids;
+    END IF;
+    -- 2. Fewer matches than a page in the window: a rare search. Every match after the
+    --    keyset position from the GIN index (materialized: never a walk), sorted.
+    IF newest_first THEN
+        WITH matching AS MATERIALIZED (
+            SELECT p.id FROM products.products p
+                WHERE p.tenant_id = ANY (ARRAY[tenant])
+                  AND p.deleted_at IS NULL
+                  AND p.search_document @@ query
+                  AND (after_id IS NULL OR p.id < after_id)
+                  AND (only_category IS NULL OR p.category = only_category)
+                  AND (only_lifecycle_stage IS NULL OR p.lifecycle_stage = only_lifecycle_stage)
+                  AND (only_status IS NULL OR p.status = only_status))
+        SELECT array_agg(found.id ORDER BY found.id DESC) INTO ids
+        FROM (SELECT matching.id FROM matching ORDER BY matching.id DESC LIMIT max_ids) AS found;
+    ELSE
+        WITH matching AS MATERIALIZED (
+            SELECT p.id FROM products.products p
+                WHERE p.tenant_id = ANY (ARRAY[tenant])
+                  AND p.deleted_at IS NULL
+                  AND p.search_document @@ query
+                  AND (after_id IS NULL OR p.id > after_id)
+                  AND (only_category IS NULL OR p.category = only_category)
+                  AND (only_lifecycle_stage IS NULL OR p.lifecycle_stage = only_lifecycle_stage)
+                  AND (only_status IS NULL OR p.status = only_status))
+        SELECT array_agg(found.id ORDER BY found.id) INTO ids
+        FROM (SELECT matching.id FROM matching ORDER BY matching.id LIMIT max_ids) AS found;
     END IF;
     RETURN coalesce(ids, '{}');
 END;
