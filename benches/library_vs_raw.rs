@@ -3,6 +3,7 @@
 //! ```text
 //! cargo bench --bench library_vs_raw                          # full
 //! AEMS_BENCH_QUICK=1 cargo bench --bench library_vs_raw       # quick (CI)
+//! AEMS_BENCH_GROUP=search cargo bench --bench library_vs_raw  # the search group alone
 //! ```
 //!
 //! The baseline is what a careful user writes by hand without the library:
@@ -32,7 +33,9 @@ fn main() {
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    let env = runtime.block_on(Env::setup(quick));
+    // The search group alone skips every other group and the deep tenant.
+    let only_search = std::env::var("AEMS_BENCH_GROUP").is_ok_and(|v| v == "search");
+    let env = runtime.block_on(Env::setup(quick, !only_search));
 
     let mut c = Criterion::default()
         .configure_from_args()
@@ -40,30 +43,39 @@ fn main() {
         .measurement_time(Duration::from_secs(if quick { 1 } else { 5 }))
         .sample_size(if quick { 10 } else { 40 });
 
-    support::reads::bench(&mut c, &runtime, &env);
-    support::writes::bench(&mut c, &runtime, &env);
-    support::bulk::bench(&mut c, &runtime, &env);
-    support::depth::bench(&mut c, &runtime, &env);
-    let stock = support::stock::bench(&mut c, &runtime, &env);
-    support::throughput::bench(&mut c, &runtime, &env);
     let mut checks = Vec::new();
-    support::bouncer::bench(&mut c, &runtime, &env, &mut checks);
+    let mut notes = Vec::new();
+    let mut sizes = None;
+    if !only_search {
+        support::reads::bench(&mut c, &runtime, &env);
+        support::writes::bench(&mut c, &runtime, &env);
+        support::bulk::bench(&mut c, &runtime, &env);
+        support::depth::bench(&mut c, &runtime, &env);
+        let stock = support::stock::bench(&mut c, &runtime, &env);
+        support::throughput::bench(&mut c, &runtime, &env);
+        support::bouncer::bench(&mut c, &runtime, &env, &mut checks);
+
+        // Round trips are counted on a single-threaded runtime, like an
+        // application's request handler: on several worker threads the
+        // connection task may flush a pipeline in two writes, which the proxy
+        // would count as two flights although nobody waited.
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime")
+            .block_on(support::checks::run(&env, &mut checks));
+        runtime.block_on(support::checks::stock(&env, &stock, &mut checks));
+        sizes = Some(runtime.block_on(support::depth::uuid_index_sizes(&env)));
+        notes = runtime.block_on(support::checks::page_plans(&env));
+    }
+    // Last: its million rows would change the other groups' tables.
+    let search = runtime.block_on(support::search::setup(&env));
+    support::search::bench(&mut c, &runtime, &env, &search);
     c.final_summary();
+    runtime.block_on(support::search::checks(&env, &search, &mut checks));
+    notes.extend(runtime.block_on(support::search::text_filter_notes(&env, &search)));
 
-    // Round trips are counted on a single-threaded runtime, like an
-    // application's request handler: on several worker threads the
-    // connection task may flush a pipeline in two writes, which the proxy
-    // would count as two flights although nobody waited.
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-        .block_on(support::checks::run(&env, &mut checks));
-    runtime.block_on(support::checks::stock(&env, &stock, &mut checks));
-    let sizes = runtime.block_on(support::depth::uuid_index_sizes(&env));
-    let notes = runtime.block_on(support::checks::page_plans(&env));
-
-    let ratios = vec![
+    let mut ratios = vec![
         Ratio::new(
             "one-shot get by id (library ÷ raw)",
             "get/library_one_shot",
@@ -205,7 +217,49 @@ fn main() {
             1.5,
         ),
     ];
-    let report = support::report::write(&env, &ratios, &sizes, &checks, &notes);
+    let search_ratios = vec![
+        Ratio::new(
+            "search: selective customer search (one match) ÷ literal tenant filter, no RLS",
+            "search_customers/selective_library",
+            "search_customers/selective_raw",
+            2.0,
+        ),
+        Ratio::new(
+            "search: broad customer search (1 in 40), first page ÷ unfiltered first page",
+            "search_customers/broad_first_library",
+            "search_customers/unfiltered_first_library",
+            1.5,
+        ),
+        Ratio::new(
+            "search: broad customer search, 90%-deep page ÷ unfiltered first page",
+            "search_customers/broad_deep_90pct_library",
+            "search_customers/unfiltered_first_library",
+            1.5,
+        ),
+        Ratio::new(
+            "search: selective product search (one match) ÷ literal tenant filter, no RLS",
+            "search_products/selective_library",
+            "search_products/selective_raw",
+            2.0,
+        ),
+        Ratio::new(
+            "search: broad product search (1 in 40), first page ÷ unfiltered first page",
+            "search_products/broad_first_library",
+            "search_products/unfiltered_first_library",
+            1.5,
+        ),
+        Ratio::new(
+            "search: broad product search, 90%-deep page ÷ unfiltered first page",
+            "search_products/broad_deep_90pct_library",
+            "search_products/unfiltered_first_library",
+            1.5,
+        ),
+    ];
+    if only_search {
+        ratios.clear();
+    }
+    ratios.extend(search_ratios);
+    let report = support::report::write(&env, &ratios, sizes.as_ref(), &checks, &notes);
     println!("\n{report}");
     drop(env);
     if checks.iter().any(|c| !c.passed) {

@@ -9,6 +9,7 @@ pub mod checks;
 pub mod depth;
 pub mod reads;
 pub mod report;
+pub mod search;
 pub mod stock;
 pub mod throughput;
 pub mod writes;
@@ -182,11 +183,13 @@ pub fn new_customer(n: usize) -> NewCustomer {
 impl Env {
     /// A migrated database with seeded tenants, the baseline copy, the deep
     /// tenant loaded through the library, and the pool.
-    pub async fn setup(quick: bool) -> Self {
+    /// Without `deep`, the deep tenant is not loaded (the search group alone).
+    pub async fn setup(quick: bool, deep: bool) -> Self {
         let test_db = TestDatabase::new()
             .await
             .unwrap_or_else(|e| panic!("{e:?}"));
         let (per_tenant, tenants, deep_rows) = sizes(quick);
+        let deep_rows = if deep { deep_rows } else { 0 };
         let admin = connect(&test_db.admin_url()).await;
         eprintln!(
             "aems bench: {} backend; seeding {tenants} tenants × {per_tenant} customers",

@@ -1,5 +1,5 @@
 //! Full-text search of customers and products through the search functions
-//! (migration `003805_search_functions`): every match once, in page order,
+//! (migration `003805_search_functions`, bodies from `003806`): every match once, in page order,
 //! with the other filters, in both orders, whichever plan the function's
 //! statement gets. The expected answers are computed by the administrator
 //! from the text itself (`to_tsvector(...)`), not from the stored documents

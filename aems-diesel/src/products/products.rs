@@ -259,7 +259,7 @@ pub struct ProductFilter {
     /// Full-text search in name and description: English stemming, every
     /// word must match (`plainto_tsquery`). Served by the GIN index
     /// `idx_products_name_search` through `products.search_product_ids`
-    /// (migration `003805_search_functions`), which takes the other filters
+    /// (migration `003805_search_functions`, bodies from `003806`), which takes the other filters
     /// and the keyset position with it: a common word's page is found by
     /// walking the tenant's rows in page order and stopping after one page of
     /// matches, a rare one's from the index. The rows themselves are then
@@ -328,7 +328,7 @@ struct CheckedFilter {
 diesel::define_sql_function! {
     /// `products.search_product_ids(search, after, newest_first, max_ids,
     /// category, lifecycle_stage, status)` (migration
-    /// `003805_search_functions`): the ids of the context tenant's live
+    /// `003805_search_functions`, bodies from `003806`): the ids of the context tenant's live
     /// products matching the search and the filters, after the keyset
     /// position, at most `max_ids`, in page order. Runs as `aems_search`,
     /// which reads the tenant from the context itself and refuses any role but

@@ -201,7 +201,7 @@ pub struct CustomerFilter {
     /// Full-text search in the company name: English stemming, every word
     /// must match (`plainto_tsquery`). Served by the GIN index
     /// `idx_customers_company_search` through `sales.search_customer_ids`
-    /// (migration `003805_search_functions`), which takes the other filters
+    /// (migration `003805_search_functions`, bodies from `003806`), which takes the other filters
     /// and the keyset position with it: a common word's page is found by
     /// walking the tenant's rows in page order and stopping after one page of
     /// matches, a rare one's from the index. The rows themselves are then
@@ -269,7 +269,7 @@ struct CheckedFilter {
 
 diesel::define_sql_function! {
     /// `sales.search_customer_ids(search, after, newest_first, max_ids,
-    /// segment, status, territory)` (migration `003805_search_functions`):
+    /// segment, status, territory)` (migration `003805_search_functions`, bodies from `003806`):
     /// the ids of the context tenant's live customers matching the search and
     /// the filters, after the keyset position, at most `max_ids`, in page
     /// order. Runs as `aems_search`, which reads the tenant from the context
