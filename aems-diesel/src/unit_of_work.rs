@@ -27,7 +27,6 @@ use deadpool::managed::{Object, Pool};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::result::QueryResult;
-use diesel::sql_types::{Bool, Text};
 use diesel_async::RunQueryDsl;
 use futures_util::future::BoxFuture;
 
@@ -72,11 +71,6 @@ fixed_statement!(Begin, "BEGIN");
 fixed_statement!(Commit, "COMMIT");
 fixed_statement!(Rollback, "ROLLBACK");
 
-diesel::define_sql_function! {
-    /// PostgreSQL's `set_config(setting, value, is_local)`.
-    fn set_config(setting: Text, value: Text, is_local: Bool) -> Text;
-}
-
 /// The transaction-local settings of one executor, as the text values
 /// `set_config` takes ('' for "not set": the policies read it with NULLIF).
 #[derive(Debug, Clone)]
@@ -116,21 +110,35 @@ impl Settings {
     }
 
     /// One statement that assumes the role and sets every setting; always the
-    /// same shape, so it is prepared once per connection.
-    fn statement(&self) -> impl QueryFragment<Pg> + QueryId + Send + '_ {
-        diesel::select((
-            set_config("role", self.role, true),
-            set_config("app.current_tenant_id", self.tenant_id.as_str(), true),
-            set_config("app.current_user_id", self.user_id.as_str(), true),
-            set_config("app.client_ip", self.client_ip.as_str(), true),
-            set_config("app.user_agent", self.user_agent.as_str(), true),
-            set_config("app.session_id", self.session_id.as_str(), true),
-            set_config(
-                "app.cross_tenant_reason",
-                self.cross_tenant_reason.as_str(),
-                true,
-            ),
-        ))
+    /// same text, so it is prepared once per connection. Sent through
+    /// [`Connection::fixed`], not diesel's query builder: it precedes every
+    /// statement, and walking a seven-call `SELECT` through diesel's AST cost
+    /// ~17,000 client instructions a time, more than the get it precedes
+    /// (callgrind, `benches/one_shot_cost.rs`).
+    fn send(&self, conn: &Connection) -> crate::pg::ExecuteAnswer {
+        const SQL: &str = "SELECT set_config('role', $1, true), \
+             set_config('app.current_tenant_id', $2, true), \
+             set_config('app.current_user_id', $3, true), \
+             set_config('app.client_ip', $4, true), \
+             set_config('app.user_agent', $5, true), \
+             set_config('app.session_id', $6, true), \
+             set_config('app.cross_tenant_reason', $7, true)";
+        /// `text`: a text parameter's binary form is its UTF-8 bytes.
+        const TEXT: u32 = 25;
+        conn.fixed(
+            std::any::TypeId::of::<Settings>(),
+            SQL,
+            &[TEXT; 7],
+            &[
+                Some(self.role.as_bytes()),
+                Some(self.tenant_id.as_bytes()),
+                Some(self.user_id.as_bytes()),
+                Some(self.client_ip.as_bytes()),
+                Some(self.user_agent.as_bytes()),
+                Some(self.session_id.as_bytes()),
+                Some(self.cross_tenant_reason.as_bytes()),
+            ],
+        )
     }
 }
 
@@ -191,7 +199,7 @@ pub(crate) async fn commit_record(
     let result = {
         let conn: &Connection = guard.0.as_deref().ok_or(Error::TransactionAborted)?;
         let group = conn.group();
-        let context = settings.statement().execute(&mut { conn });
+        let context = settings.send(conn);
         let work = row.write(conn);
         let sync = group.sync(true);
         let (context, result, sync) = futures_util::join!(context, work, sync);
@@ -255,7 +263,7 @@ impl Transaction {
             // statement.
             let group = conn.group();
             let begin = Begin.execute(&mut { conn });
-            let context = self.settings.statement().execute(&mut { conn });
+            let context = self.settings.send(conn);
             let work = statement(conn);
             let sync = group.sync(false);
             let (begin, context, result, sync) = futures_util::join!(begin, context, work, sync);
@@ -453,7 +461,7 @@ impl OneShot {
         // sealed once its Sync is sent, so nothing can run after it outside
         // the context.
         let group = conn.group();
-        let context = self.settings.statement().execute(&mut { conn });
+        let context = self.settings.send(conn);
         let work = statement(conn);
         let sync = group.sync(true);
         let (context, result, sync) = futures_util::join!(context, work, sync);

@@ -216,13 +216,7 @@ impl Connection {
         query_id: Option<TypeId>,
         kind: Kind,
     ) -> QueryResult<Answer> {
-        let grouping = self.grouping.load(Ordering::Acquire);
-        if grouping == SEALED {
-            return Err(Failure::Sealed.into_diesel());
-        }
-        if self.shared.is_broken() {
-            return Err(Failure::Closed(self.shared.closed_reason()).into_diesel());
-        }
+        self.check_can_send()?;
         let mut binds = diesel::query_builder::bind_collector::RawBytesBindCollector::<Pg>::new();
         query.collect_binds(&mut binds, &mut BuiltInTypesOnly, &Pg)?;
         let oids = binds
@@ -235,47 +229,103 @@ impl Connection {
             .collect::<QueryResult<Vec<u32>>>()?;
 
         let safe_to_cache = self.cache_statements && query.is_safe_to_cache_prepared(&Pg)?;
-        let sql = |query: &dyn QueryFragment<Pg>| -> QueryResult<String> {
+        let sql = || -> QueryResult<String> {
             let mut builder = PgQueryBuilder::default();
             query.to_sql(&mut builder, &Pg)?;
             Ok(builder.finish())
         };
-        // (name to bind, SQL to parse if it is not prepared yet, the entry)
-        let (prepared, parse): (Option<Arc<Prepared>>, Option<String>) = if safe_to_cache {
-            let mut statements = self.statements.lock().unwrap_or_else(|e| e.into_inner());
-            let found = match query_id {
-                Some(id) => statements.by_type.get(&id).cloned(),
-                None => None,
-            };
-            match found {
-                Some(prepared) => (Some(prepared), None),
-                None => {
-                    let text = sql(query)?;
-                    let key = (text, oids.clone());
-                    if let Some(prepared) = query_id
-                        .is_none()
-                        .then(|| statements.by_sql.get(&key).cloned())
-                        .flatten()
-                    {
-                        (Some(prepared), None)
-                    } else {
-                        statements.next += 1;
-                        let prepared = Arc::new(Prepared {
-                            name: format!("aems_{}", statements.next),
-                            columns: Arc::new(OnceLock::new()),
-                        });
-                        match query_id {
-                            Some(id) => statements.by_type.insert(id, prepared.clone()),
-                            None => statements.by_sql.insert(key.clone(), prepared.clone()),
-                        };
-                        (Some(prepared), Some(key.0))
-                    }
-                }
-            }
-        } else {
-            (None, Some(sql(query)?))
-        };
+        let (prepared, parse) = self.resolve(query_id, &oids, safe_to_cache, sql)?;
+        self.send_bound(
+            prepared,
+            parse,
+            &oids,
+            binds.binds.iter().map(Option::as_deref),
+            kind,
+        )
+    }
 
+    /// Sends a fixed statement of this crate's own, whose parameters are
+    /// already encoded (binary format), without diesel's query builder: the
+    /// tenant context, which precedes every statement, is a fixed text with
+    /// seven `text` parameters, and building it through diesel's AST cost
+    /// more than the rest of a one-shot get on the client (callgrind:
+    /// docs/benchmarks.md). `key` names the statement in the cache.
+    pub(crate) fn fixed(
+        &self,
+        key: TypeId,
+        sql: &'static str,
+        oids: &[u32],
+        params: &[Option<&[u8]>],
+    ) -> ExecuteAnswer {
+        let sent = self.check_can_send().and_then(|()| {
+            let (prepared, parse) =
+                self.resolve(
+                    Some(key),
+                    oids,
+                    self.cache_statements,
+                    || Ok(sql.to_owned()),
+                )?;
+            self.send_bound(prepared, parse, oids, params.iter().copied(), Kind::Count)
+        });
+        ExecuteAnswer(sent.unwrap_or_else(Answer::failed))
+    }
+
+    fn check_can_send(&self) -> QueryResult<()> {
+        if self.grouping.load(Ordering::Acquire) == SEALED {
+            return Err(Failure::Sealed.into_diesel());
+        }
+        if self.shared.is_broken() {
+            return Err(Failure::Closed(self.shared.closed_reason()).into_diesel());
+        }
+        Ok(())
+    }
+
+    /// The prepared statement to bind (none: the unnamed statement), and the
+    /// SQL to parse first if it is not prepared yet.
+    fn resolve(
+        &self,
+        query_id: Option<TypeId>,
+        oids: &[u32],
+        safe_to_cache: bool,
+        sql: impl FnOnce() -> QueryResult<String>,
+    ) -> QueryResult<(Option<Arc<Prepared>>, Option<String>)> {
+        if !safe_to_cache {
+            return Ok((None, Some(sql()?)));
+        }
+        let mut statements = self.statements.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(prepared) = query_id.and_then(|id| statements.by_type.get(&id).cloned()) {
+            return Ok((Some(prepared), None));
+        }
+        let key = (sql()?, oids.to_vec());
+        if query_id.is_none()
+            && let Some(prepared) = statements.by_sql.get(&key).cloned()
+        {
+            return Ok((Some(prepared), None));
+        }
+        statements.next += 1;
+        let prepared = Arc::new(Prepared {
+            name: format!("aems_{}", statements.next),
+            columns: Arc::new(OnceLock::new()),
+        });
+        let text = key.0.clone();
+        match query_id {
+            Some(id) => statements.by_type.insert(id, prepared.clone()),
+            None => statements.by_sql.insert(key, prepared.clone()),
+        };
+        Ok((Some(prepared), Some(text)))
+    }
+
+    /// Encodes Parse (and Describe) when `parse` is given, Bind and Execute
+    /// (and Sync outside a group), and sends them.
+    fn send_bound<'a>(
+        &self,
+        prepared: Option<Arc<Prepared>>,
+        parse: Option<String>,
+        oids: &[u32],
+        params: impl ExactSizeIterator<Item = Option<&'a [u8]>>,
+        kind: Kind,
+    ) -> QueryResult<Answer> {
+        let grouping = self.grouping.load(Ordering::Acquire);
         let name = prepared.as_ref().map_or("", |p| p.name.as_str());
         let mut messages = BytesMut::with_capacity(256);
         let io = |e: std::io::Error| DieselError::SerializationError(Box::new(e));
@@ -287,10 +337,10 @@ impl Connection {
             "",
             name,
             Some(1),
-            binds.binds,
+            params,
             |value, buf: &mut BytesMut| match value {
                 Some(bytes) => {
-                    buf.put_slice(&bytes);
+                    buf.put_slice(bytes);
                     Ok(IsNull::No)
                 }
                 None => Ok(IsNull::Yes),
