@@ -18,6 +18,7 @@ mod audit_integrity;
 mod audit_triggers;
 mod auth;
 mod errors;
+mod exporter;
 mod finance;
 mod generator;
 mod hr;
