@@ -31,6 +31,8 @@
 #                         fresh passwords when missing)
 #   AEMS_STACK_PROJECT    the compose project name (default aems)
 #   AEMS_STACK_TIMEOUT    seconds `up` and `check` wait (default 180)
+#   any setting of .env   (e.g. AEMS_PGBOUNCER_PORT) overrides the file's value, as it
+#                         does for docker-compose
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,12 +67,15 @@ ensure_env_file() {
     say "created $ENV_FILE from .env.example with fresh passwords"
 }
 
-# The settings as variables of this shell (the env file is KEY=VALUE lines).
+# The settings as variables of this shell (the env file is KEY=VALUE lines). As for
+# docker-compose, a variable already set in the environment wins over the file (CI
+# uses that for its ports).
 load_env() {
     ensure_env_file
     local key value
     while IFS='=' read -r key value; do
         [[ $key =~ ^[A-Z_][A-Z0-9_]*$ ]] || continue
+        [[ -n ${!key+set} ]] && continue
         printf -v "$key" '%s' "$value"
     done <"$ENV_FILE"
     : "${AEMS_DB_NAME:=aems_db}" "${AEMS_PRIMARY_PORT:=5432}" "${AEMS_REPLICA_PORT:=5433}"
