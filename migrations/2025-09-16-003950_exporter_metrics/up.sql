@@ -184,8 +184,11 @@ BEGIN
         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
           AND n.nspname IN ('auth', 'sales', 'finance', 'hr', 'products', 'risk')
           AND has_column_privilege(c.oid, a.attnum, 'SELECT')
-        ORDER BY (SELECT sum(pg_total_relation_size(p.relid))
-                  FROM pg_partition_tree(c.oid) p) DESC, 2
+        ORDER BY CASE WHEN c.relkind = 'p'
+                      THEN (SELECT sum(pg_total_relation_size(p.relid))
+                            FROM pg_partition_tree(c.oid) AS p)
+                      ELSE pg_total_relation_size(c.oid)
+                 END DESC NULLS LAST, 2
         LIMIT largest_tables
     LOOP
         RETURN QUERY EXECUTE pg_catalog.format(
