@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dev-stack.sh build|up|env|check|status|logs|down [--volumes]
+# dev-stack.sh build|up|env|check|smoke|status|logs|down [--volumes]
 #
 # The development stack of docker-compose.yml: PostgreSQL 15 primary, a streaming
 # replica, PgBouncer (transaction pooling) and the Prometheus PostgreSQL exporter, from
@@ -19,6 +19,9 @@
 #           primary's latest WAL), PgBouncer answers as aems_app, and the exporter
 #           serves pg_up 1 and the schema's series (aems_*; they appear once the
 #           migrations ran, e.g. after the first example).
+#   smoke   What CI runs: up, `cargo run --example quickstart` with the environment of
+#           `env` (the application through PgBouncer), check, and down --volumes, the
+#           last also when a step fails; prints how long each part took.
 #   status  docker-compose ps.
 #   logs    docker-compose logs (arguments passed on, e.g. `logs -f pgbouncer`).
 #   down    Stops and removes the containers; --volumes also deletes the data.
@@ -222,16 +225,39 @@ check() {
     grep -E '^aems_(audit|tenant)_' <<<"$metrics" | head -n 12 >&2
 }
 
+# What CI runs: a stack of its own from nothing, the quickstart through PgBouncer, the
+# checks, and the stack removed with its volumes, also when a step fails.
+smoke() {
+    load_env
+    need_tools
+    local t0=$SECONDS t_up t_run t_check
+    trap 'say "taking the stack down"; compose down --volumes --remove-orphans >/dev/null 2>&1 || true' EXIT
+    up >/dev/null
+    t_up=$((SECONDS - t0))
+    say "running the quickstart through PgBouncer"
+    (
+        eval "$(print_env)"
+        cargo run --quiet --example quickstart >/dev/null
+    )
+    t_run=$((SECONDS - t0 - t_up))
+    check
+    t_check=$((SECONDS - t0 - t_up - t_run))
+    compose down --volumes --remove-orphans >/dev/null 2>&1
+    trap - EXIT
+    say "smoke test passed: up ${t_up}s (images built when missing), quickstart ${t_run}s, check ${t_check}s, down $((SECONDS - t0 - t_up - t_run - t_check))s"
+}
+
 case "${1:-}" in
     build) build ;;
     up) up ;;
     env) print_env ;;
     check) check ;;
+    smoke) smoke ;;
     status) load_env; compose ps ;;
     logs) shift; load_env; compose logs "$@" ;;
     down)
         load_env
         if [[ ${2:-} == --volumes ]]; then compose down --volumes --remove-orphans; else compose down --remove-orphans; fi
         ;;
-    *) echo "usage: $0 build|up|env|check|status|logs|down [--volumes]" >&2; exit 2 ;;
+    *) echo "usage: $0 build|up|env|check|smoke|status|logs|down [--volumes]" >&2; exit 2 ;;
 esac
