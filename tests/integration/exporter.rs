@@ -173,7 +173,9 @@ impl Exporter {
             .split_once("\r\n\r\n")
             .ok_or_else(|| std::io::Error::other("no end of headers"))?;
         if !head.starts_with("HTTP/1.0 200") && !head.starts_with("HTTP/1.1 200") {
-            return Err(std::io::Error::other(head.lines().next().unwrap_or("").to_owned()));
+            return Err(std::io::Error::other(
+                head.lines().next().unwrap_or("").to_owned(),
+            ));
         }
         Ok(body.to_owned())
     }
@@ -322,7 +324,10 @@ async fn the_exporter_serves_the_schemas_series_with_the_databases_values() {
         "the queries file did not load"
     );
     assert_eq!(only(&all, "aems_audit_default_partition_rows").value, 2.0);
-    assert_eq!(only(&all, "aems_audit_current_month_partitioned").value, 1.0);
+    assert_eq!(
+        only(&all, "aems_audit_current_month_partitioned").value,
+        1.0
+    );
     assert_eq!(only(&all, "aems_audit_partition_months_ahead").value, 3.0);
     let partitions: i64 = admin
         .query_one(
@@ -337,13 +342,15 @@ async fn the_exporter_serves_the_schemas_series_with_the_databases_values() {
 
     // Per tenant: at most 5 tables, each with at most 10 tenants and "other";
     // every value is what the administrator counts.
-    let per_tenant: Vec<&Sample> = all.iter().filter(|s| s.name == "aems_tenant_rows").collect();
-    let tables: std::collections::BTreeSet<&str> =
-        per_tenant.iter().map(|s| s.label("table").unwrap()).collect();
-    assert!(
-        !tables.is_empty() && tables.len() <= 5,
-        "{tables:?}"
-    );
+    let per_tenant: Vec<&Sample> = all
+        .iter()
+        .filter(|s| s.name == "aems_tenant_rows")
+        .collect();
+    let tables: std::collections::BTreeSet<&str> = per_tenant
+        .iter()
+        .map(|s| s.label("table").unwrap())
+        .collect();
+    assert!(!tables.is_empty() && tables.len() <= 5, "{tables:?}");
     for sample in &per_tenant {
         let table = sample.label("table").unwrap();
         assert!(
@@ -466,7 +473,10 @@ async fn the_exporter_role_reads_counts_and_no_row() {
         );
     }
     let bad = exporter
-        .query("SELECT * FROM aems_exporter.tenant_row_counts(1000, 1)", &[])
+        .query(
+            "SELECT * FROM aems_exporter.tenant_row_counts(1000, 1)",
+            &[],
+        )
         .await
         .unwrap_err();
     assert_eq!(
@@ -491,10 +501,21 @@ async fn the_exporter_role_reads_counts_and_no_row() {
         .await
         .unwrap();
     assert!(!definer.get::<_, bool>(0) && !definer.get::<_, bool>(1) && !definer.get::<_, bool>(2));
-    assert_eq!(definer.get::<_, i64>(3), 0, "aems_exporter_definer has members");
+    assert_eq!(
+        definer.get::<_, i64>(3),
+        0,
+        "aems_exporter_definer has members"
+    );
     assert_eq!(
         definer.get::<_, Vec<String>>(4),
-        ["audit_default_partition", "audit_partitions", "tenant_row_counts"]
+        [
+            "audit_default_partition",
+            "audit_partitions",
+            "tenant_row_counts"
+        ]
     );
-    assert!(definer.get::<_, bool>(5), "a function is not SECURITY DEFINER or is PUBLIC");
+    assert!(
+        definer.get::<_, bool>(5),
+        "a function is not SECURITY DEFINER or is PUBLIC"
+    );
 }
