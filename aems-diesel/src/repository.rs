@@ -14,6 +14,8 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 
+pub(crate) mod bulk;
+
 /// Rows per page when none is asked for.
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 /// Most rows one page may hold.
@@ -315,27 +317,34 @@ where
     value.map(|v| decode(entity, column, v)).transpose()
 }
 
-/// Decodes a stored NUMERIC into a bounded decimal type.
-pub(crate) fn decode_num<const P: u32, const S: u32>(
+/// Decodes a stored NUMERIC into any decimal domain type (`Numeric<P, S>`,
+/// `Money`, `Percentage`, `Rating`, `Score10`); a value the domain refuses is
+/// [`Error::Decode`] naming the column.
+pub(crate) fn decode_decimal<T>(
     entity: &'static str,
     column: &'static str,
     value: bigdecimal::BigDecimal,
-) -> Result<aems_core::Numeric<P, S>> {
-    aems_core::Numeric::new(value).map_err(|e| Error::Decode {
+) -> Result<T>
+where
+    T: TryFrom<bigdecimal::BigDecimal, Error = aems_core::ValueError>,
+{
+    T::try_from(value).map_err(|e| Error::Decode {
         entity,
         column,
         reason: e.to_string(),
     })
 }
 
-/// [`decode_num`] for a nullable column.
-#[allow(dead_code)] // until the first table with a nullable NUMERIC column lands
-pub(crate) fn decode_num_opt<const P: u32, const S: u32>(
+/// [`decode_decimal`] for a nullable column.
+pub(crate) fn decode_decimal_opt<T>(
     entity: &'static str,
     column: &'static str,
     value: Option<bigdecimal::BigDecimal>,
-) -> Result<Option<aems_core::Numeric<P, S>>> {
-    value.map(|v| decode_num(entity, column, v)).transpose()
+) -> Result<Option<T>>
+where
+    T: TryFrom<bigdecimal::BigDecimal, Error = aems_core::ValueError>,
+{
+    value.map(|v| decode_decimal(entity, column, v)).transpose()
 }
 
 /// Decodes a stored JSONB object (`{}`); any other JSON value is refused.

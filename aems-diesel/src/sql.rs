@@ -190,3 +190,33 @@ impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Explain<Q> {
         self.0.walk_ast(out.reborrow())
     }
 }
+
+/// Declares a statement whose SQL never varies (`BEGIN`, a savepoint): a unit
+/// struct that diesel prepares once per connection and caches like any DSL
+/// query, so it can be pipelined with the statements around it.
+///
+/// ```ignore
+/// fixed_statement!(
+///     /// Marks where a bulk insert begins.
+///     BulkSavepoint,
+///     "SAVEPOINT aems_bulk_insert"
+/// );
+/// ```
+macro_rules! fixed_statement {
+    ($(#[$meta:meta])* $vis:vis $name:ident, $sql:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+        $vis struct $name;
+
+        impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for $name {
+            fn walk_ast<'b>(
+                &'b self,
+                mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+            ) -> diesel::result::QueryResult<()> {
+                out.push_sql($sql);
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use fixed_statement;

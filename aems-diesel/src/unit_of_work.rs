@@ -25,7 +25,7 @@
 
 use deadpool::managed::{Object, Pool};
 use diesel::pg::Pg;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_builder::{QueryFragment, QueryId};
 use diesel::result::QueryResult;
 use diesel_async::RunQueryDsl;
 use futures_util::future::BoxFuture;
@@ -38,6 +38,7 @@ use crate::crypto::KeyRing;
 use crate::database::PooledConnection;
 use crate::error::{Error, Result};
 use crate::pg::{Connection, Manager};
+use crate::sql::fixed_statement;
 
 /// The role tenant work runs as (the target of every tenant policy).
 pub const APPLICATION_ROLE: &str = "application_user";
@@ -51,22 +52,6 @@ pub const PLATFORM_ROLE: &str = "aems_platform";
 // while it is prepared; a simple-protocol COMMIT would not wait for it and
 // would overtake the statement it is meant to follow (tried, and caught by the
 // tests: the query then ran outside the transaction, without its role).
-macro_rules! fixed_statement {
-    ($name:ident, $sql:literal) => {
-        /// A fixed statement, prepared once per connection and cached like any
-        /// DSL query, so it can be pipelined.
-        #[derive(Debug, Clone, Copy, QueryId)]
-        pub(crate) struct $name;
-
-        impl QueryFragment<Pg> for $name {
-            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-                out.push_sql($sql);
-                Ok(())
-            }
-        }
-    };
-}
-
 fixed_statement!(Begin, "BEGIN");
 fixed_statement!(Commit, "COMMIT");
 fixed_statement!(Rollback, "ROLLBACK");

@@ -24,7 +24,7 @@ use futures_util::FutureExt;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::repository::{self, Page, PageRequest, decode, decode_num, decode_opt, keyset};
+use crate::repository::{self, Page, PageRequest, decode, decode_decimal, decode_opt, keyset};
 use crate::schema::finance::{budget_plans, expense_transactions};
 use crate::sql;
 use crate::unit_of_work::{Executor, Transactional};
@@ -74,8 +74,8 @@ impl BudgetPlanRow {
     /// whatever the amounts) would otherwise carry a wrong variance into the
     /// domain. The next write of the amounts repairs the stored columns.
     fn into_entity(self) -> Result<BudgetPlan> {
-        let planned: Money = decode_num(ENTITY, "planned_amount", self.planned_amount)?;
-        let actual: Money = decode_num(ENTITY, "actual_amount", self.actual_amount)?;
+        let planned: Money = decode_decimal(ENTITY, "planned_amount", self.planned_amount)?;
+        let actual: Money = decode_decimal(ENTITY, "actual_amount", self.actual_amount)?;
         let amounts = BudgetAmounts::new(planned, actual).map_err(|e| Error::Decode {
             entity: ENTITY,
             column: "variance",

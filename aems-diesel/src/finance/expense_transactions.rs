@@ -23,7 +23,7 @@ use futures_util::FutureExt;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::repository::{self, Page, PageRequest, decode, decode_num, decode_opt, keyset};
+use crate::repository::{self, Page, PageRequest, decode, decode_decimal, decode_opt, keyset};
 use crate::schema::finance::expense_transactions;
 use crate::sql;
 use crate::unit_of_work::{Executor, Transactional};
@@ -66,7 +66,7 @@ impl ExpenseRow {
             id: ExpenseTransactionId::from_uuid(self.id),
             tenant_id: TenantId::from_uuid(self.tenant_id),
             transaction_date: self.transaction_date,
-            amount: decode_num(ENTITY, "amount", self.amount)?,
+            amount: decode_decimal(ENTITY, "amount", self.amount)?,
             currency: decode(ENTITY, "currency", &self.currency)?,
             category: decode(ENTITY, "category", &self.category)?,
             subcategory: decode_opt(ENTITY, "subcategory", self.subcategory.as_deref())?,
@@ -75,7 +75,7 @@ impl ExpenseRow {
             department: decode_opt(ENTITY, "department", self.department.as_deref())?,
             employee_id: self.employee_id.map(UserId::from_uuid),
             receipt_url: decode_opt(ENTITY, "receipt_url", self.receipt_url.as_deref())?,
-            tax_amount: decode_num(ENTITY, "tax_amount", self.tax_amount)?,
+            tax_amount: decode_decimal(ENTITY, "tax_amount", self.tax_amount)?,
             is_reimbursable: self.is_reimbursable,
             approval_status: decode(ENTITY, "approval_status", &self.approval_status)?,
             approved_by: self.approved_by.map(UserId::from_uuid),

@@ -17,7 +17,7 @@ use futures_util::FutureExt;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::repository::{self, Page, PageRequest, decode, decode_num, keyset};
+use crate::repository::{self, Page, PageRequest, decode, decode_decimal, keyset};
 use crate::schema::finance::finance_metrics;
 use crate::sql;
 use crate::unit_of_work::{Executor, Transactional};
@@ -58,23 +58,23 @@ impl FinanceMetricRow {
             tenant_id: TenantId::from_uuid(self.tenant_id),
             metric_date: self.metric_date,
             period_type: decode(ENTITY, "period_type", &self.period_type)?,
-            total_revenue: decode_num(ENTITY, "total_revenue", self.total_revenue)?,
-            total_expenses: decode_num(ENTITY, "total_expenses", self.total_expenses)?,
-            gross_profit: decode_num(ENTITY, "gross_profit", self.gross_profit)?,
-            net_profit: decode_num(ENTITY, "net_profit", self.net_profit)?,
-            ebitda: decode_num(ENTITY, "ebitda", self.ebitda)?,
-            gross_margin: decode_num(ENTITY, "gross_margin", self.gross_margin)?,
-            net_margin: decode_num(ENTITY, "net_margin", self.net_margin)?,
-            cash_flow: decode_num(ENTITY, "cash_flow", self.cash_flow)?,
-            accounts_receivable: decode_num(
+            total_revenue: decode_decimal(ENTITY, "total_revenue", self.total_revenue)?,
+            total_expenses: decode_decimal(ENTITY, "total_expenses", self.total_expenses)?,
+            gross_profit: decode_decimal(ENTITY, "gross_profit", self.gross_profit)?,
+            net_profit: decode_decimal(ENTITY, "net_profit", self.net_profit)?,
+            ebitda: decode_decimal(ENTITY, "ebitda", self.ebitda)?,
+            gross_margin: decode_decimal(ENTITY, "gross_margin", self.gross_margin)?,
+            net_margin: decode_decimal(ENTITY, "net_margin", self.net_margin)?,
+            cash_flow: decode_decimal(ENTITY, "cash_flow", self.cash_flow)?,
+            accounts_receivable: decode_decimal(
                 ENTITY,
                 "accounts_receivable",
                 self.accounts_receivable,
             )?,
-            accounts_payable: decode_num(ENTITY, "accounts_payable", self.accounts_payable)?,
-            cash_balance: decode_num(ENTITY, "cash_balance", self.cash_balance)?,
-            burn_rate: decode_num(ENTITY, "burn_rate", self.burn_rate)?,
-            runway_months: decode_num(ENTITY, "runway_months", self.runway_months)?,
+            accounts_payable: decode_decimal(ENTITY, "accounts_payable", self.accounts_payable)?,
+            cash_balance: decode_decimal(ENTITY, "cash_balance", self.cash_balance)?,
+            burn_rate: decode_decimal(ENTITY, "burn_rate", self.burn_rate)?,
+            runway_months: decode_decimal(ENTITY, "runway_months", self.runway_months)?,
             created_at: self.created_at,
             updated_at: self.updated_at,
             created_by: UserId::from_uuid(self.created_by),

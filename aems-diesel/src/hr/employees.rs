@@ -32,9 +32,10 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use uuid::Uuid;
 
-use super::support::{decode_decimal_opt, insert_all_or_none};
 use crate::crypto::KeyRing;
 use crate::error::{Error, Result};
+use crate::repository::bulk::insert_all_or_none;
+use crate::repository::decode_decimal_opt;
 use crate::repository::{self, Page, PageRequest, decode, decode_opt, keyset};
 use crate::schema::hr::employees;
 use crate::sql;

@@ -15,8 +15,8 @@ use diesel_async::RunQueryDsl;
 use futures_util::FutureExt;
 use uuid::Uuid;
 
-use super::support::decode_decimal;
 use crate::error::{Error, Result};
+use crate::repository::decode_decimal;
 use crate::repository::{self, Page, PageRequest, decode, keyset};
 use crate::schema::hr::hr_metrics;
 use crate::sql;

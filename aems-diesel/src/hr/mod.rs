@@ -3,7 +3,6 @@
 pub mod employees;
 pub mod hr_metrics;
 pub mod recruitment_pipeline;
-pub(crate) mod support;
 
 use crate::unit_of_work::Executor;
 

@@ -25,8 +25,8 @@ use futures_util::FutureExt;
 use uuid::Uuid;
 
 use super::employees::Employees;
-use super::support::decode_decimal_opt;
 use crate::error::{Error, Result};
+use crate::repository::decode_decimal_opt;
 use crate::repository::{self, Page, PageRequest, decode, decode_opt, keyset};
 use crate::schema::hr::recruitment_pipeline as candidates;
 use crate::sql;

@@ -43,7 +43,7 @@ use futures_util::FutureExt;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::repository::{self, Page, PageRequest, decode, decode_num, keyset};
+use crate::repository::{self, Page, PageRequest, decode, decode_decimal, keyset};
 use crate::schema::products::inventory_levels;
 use crate::sql;
 use crate::unit_of_work::{Executor, Transactional};
@@ -108,8 +108,8 @@ impl InventoryLevelRow {
             policy,
             last_restock_date: self.last_restock_date,
             last_stock_take: self.last_stock_take,
-            stock_value: decode_num(ENTITY, "stock_value", self.stock_value)?,
-            turnover_rate: decode_num(ENTITY, "turnover_rate", self.turnover_rate)?,
+            stock_value: decode_decimal(ENTITY, "stock_value", self.stock_value)?,
+            turnover_rate: decode_decimal(ENTITY, "turnover_rate", self.turnover_rate)?,
             created_at: self.created_at,
             updated_at: self.updated_at,
             created_by: UserId::from_uuid(self.created_by),

@@ -19,8 +19,8 @@ use futures_util::FutureExt;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::hr::support::decode_decimal_opt;
-use crate::repository::{self, Page, PageRequest, decode, decode_num, keyset};
+use crate::repository::decode_decimal_opt;
+use crate::repository::{self, Page, PageRequest, decode, decode_decimal, keyset};
 use crate::schema::products::product_performance;
 use crate::sql;
 use crate::unit_of_work::{Executor, Transactional};
@@ -59,8 +59,8 @@ impl ProductPerformanceRow {
             metric_date: self.metric_date,
             period_type: decode(ENTITY, "period_type", &self.period_type)?,
             units_sold: self.units_sold,
-            revenue: decode_num(ENTITY, "revenue", self.revenue)?,
-            profit: decode_num(ENTITY, "profit", self.profit)?,
+            revenue: decode_decimal(ENTITY, "revenue", self.revenue)?,
+            profit: decode_decimal(ENTITY, "profit", self.profit)?,
             returns: self.returns,
             customer_rating: decode_decimal_opt(ENTITY, "customer_rating", self.customer_rating)?,
             review_count: self.review_count,

@@ -27,9 +27,10 @@ use futures_util::future::BoxFuture;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::hr::support::{decode_decimal_opt, insert_all_or_none};
+use crate::repository::bulk::insert_all_or_none;
+use crate::repository::decode_decimal_opt;
 use crate::repository::{
-    self, Order, Page, PageRequest, decode, decode_num, decode_object_opt, decode_opt, keyset,
+    self, Order, Page, PageRequest, decode, decode_decimal, decode_object_opt, decode_opt, keyset,
 };
 use crate::schema::products::products;
 use crate::sql;
@@ -75,15 +76,16 @@ pub(crate) struct ProductRow {
 impl ProductRow {
     fn into_entity(self) -> Result<Product> {
         let pricing = Pricing::new(
-            decode_num(ENTITY, "unit_cost", self.unit_cost)?,
-            decode_num(ENTITY, "selling_price", self.selling_price)?,
+            decode_decimal(ENTITY, "unit_cost", self.unit_cost)?,
+            decode_decimal(ENTITY, "selling_price", self.selling_price)?,
         )
         .map_err(|e| Error::Decode {
             entity: ENTITY,
             column: "selling_price",
             reason: e.to_string(),
         })?;
-        let stored_margin: ProfitMargin = decode_num(ENTITY, "profit_margin", self.profit_margin)?;
+        let stored_margin: ProfitMargin =
+            decode_decimal(ENTITY, "profit_margin", self.profit_margin)?;
         if &stored_margin != pricing.profit_margin() {
             return Err(Error::Decode {
                 entity: ENTITY,

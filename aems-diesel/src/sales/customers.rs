@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::repository::{
-    self, Order, Page, PageRequest, decode, decode_num, decode_object_opt, decode_opt, keyset,
+    self, Order, Page, PageRequest, decode, decode_decimal, decode_object_opt, decode_opt, keyset,
 };
 use crate::schema::sales::customers;
 use crate::sql;
@@ -66,8 +66,8 @@ impl CustomerRow {
             territory: decode_opt(ENTITY, "territory", self.territory.as_deref())?,
             customer_segment: decode(ENTITY, "customer_segment", &self.customer_segment)?,
             acquisition_date: self.acquisition_date,
-            lifetime_value: decode_num(ENTITY, "lifetime_value", self.lifetime_value)?,
-            total_revenue: decode_num(ENTITY, "total_revenue", self.total_revenue)?,
+            lifetime_value: decode_decimal(ENTITY, "lifetime_value", self.lifetime_value)?,
+            total_revenue: decode_decimal(ENTITY, "total_revenue", self.total_revenue)?,
             last_purchase_date: self.last_purchase_date,
             status: decode(ENTITY, "status", &self.status)?,
             billing_address: decode_object_opt(ENTITY, "billing_address", self.billing_address)?,

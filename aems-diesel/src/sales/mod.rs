@@ -4,11 +4,6 @@ pub mod customers;
 pub mod sales_metrics;
 pub mod sales_pipeline;
 
-use aems_core::Percentage;
-use bigdecimal::BigDecimal;
-
-use crate::error::{Error, Result};
-use crate::repository::decode_num;
 use crate::unit_of_work::Executor;
 
 pub use customers::{CustomerFilter, Customers};
@@ -34,16 +29,3 @@ pub trait SalesRepositories: Executor + Sized {
 }
 
 impl<E: Executor> SalesRepositories for E {}
-
-/// Decodes a stored `DECIMAL(5,2)` percentage (0–100).
-fn decode_percentage(
-    entity: &'static str,
-    column: &'static str,
-    value: BigDecimal,
-) -> Result<Percentage> {
-    Percentage::new(decode_num(entity, column, value)?).map_err(|e| Error::Decode {
-        entity,
-        column,
-        reason: e.to_string(),
-    })
-}

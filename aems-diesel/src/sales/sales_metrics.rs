@@ -16,9 +16,8 @@ use diesel_async::RunQueryDsl;
 use futures_util::FutureExt;
 use uuid::Uuid;
 
-use super::decode_percentage;
 use crate::error::{Error, Result};
-use crate::repository::{self, Page, PageRequest, decode, decode_num, keyset};
+use crate::repository::{self, Page, PageRequest, decode, decode_decimal, keyset};
 use crate::schema::sales::sales_metrics;
 use crate::sql;
 use crate::unit_of_work::{Executor, Transactional};
@@ -54,22 +53,22 @@ impl SalesMetricRow {
             tenant_id: TenantId::from_uuid(self.tenant_id),
             metric_date: self.metric_date,
             period_type: decode(ENTITY, "period_type", &self.period_type)?,
-            total_revenue: decode_num(ENTITY, "total_revenue", self.total_revenue)?,
-            pipeline_value: decode_num(ENTITY, "pipeline_value", self.pipeline_value)?,
+            total_revenue: decode_decimal(ENTITY, "total_revenue", self.total_revenue)?,
+            pipeline_value: decode_decimal(ENTITY, "pipeline_value", self.pipeline_value)?,
             deals_closed: self.deals_closed,
             deals_lost: self.deals_lost,
-            win_rate: decode_percentage(ENTITY, "win_rate", self.win_rate)?,
-            customer_acquisition_cost: decode_num(
+            win_rate: decode_decimal(ENTITY, "win_rate", self.win_rate)?,
+            customer_acquisition_cost: decode_decimal(
                 ENTITY,
                 "customer_acquisition_cost",
                 self.customer_acquisition_cost,
             )?,
-            customer_lifetime_value: decode_num(
+            customer_lifetime_value: decode_decimal(
                 ENTITY,
                 "customer_lifetime_value",
                 self.customer_lifetime_value,
             )?,
-            churn_rate: decode_percentage(ENTITY, "churn_rate", self.churn_rate)?,
+            churn_rate: decode_decimal(ENTITY, "churn_rate", self.churn_rate)?,
             created_at: self.created_at,
             updated_at: self.updated_at,
             created_by: UserId::from_uuid(self.created_by),

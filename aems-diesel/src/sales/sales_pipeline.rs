@@ -27,9 +27,8 @@ use diesel_async::RunQueryDsl;
 use futures_util::FutureExt;
 use uuid::Uuid;
 
-use super::decode_percentage;
 use crate::error::{Error, Result};
-use crate::repository::{self, Page, PageRequest, decode, decode_num, decode_opt, keyset};
+use crate::repository::{self, Page, PageRequest, decode, decode_decimal, decode_opt, keyset};
 use crate::schema::sales::sales_pipeline;
 use crate::sql;
 use crate::unit_of_work::{Executor, Transactional};
@@ -72,8 +71,8 @@ impl DealRow {
             customer_id: CustomerId::from_uuid(self.customer_id),
             opportunity_name: decode(ENTITY, "opportunity_name", &self.opportunity_name)?,
             stage: decode(ENTITY, "stage", &self.stage)?,
-            value: decode_num(ENTITY, "value", self.value)?,
-            probability: decode_percentage(ENTITY, "probability", self.probability)?,
+            value: decode_decimal(ENTITY, "value", self.value)?,
+            probability: decode_decimal(ENTITY, "probability", self.probability)?,
             expected_close_date: self.expected_close_date,
             actual_close_date: self.actual_close_date,
             sales_rep: UserId::from_uuid(self.sales_rep),

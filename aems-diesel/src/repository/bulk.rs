@@ -1,66 +1,17 @@
-//! Helpers the hr and products repositories share (candidates for
-//! `repository.rs` once other domains need them): decoding of bounded decimals,
-//! and bulk inserts that are undone as a whole — leaving the unit of work usable
-//! — when one of their chunks fails, so a unique violation can still be
-//! explained (e.g. as [`Error::CollidesWithDeleted`]) afterwards.
+//! Bulk inserts that are undone as a whole — leaving the unit of work usable —
+//! when one of their chunks fails, so a unique violation can still be
+//! explained (e.g. as [`Error::CollidesWithDeleted`](crate::Error::CollidesWithDeleted))
+//! afterwards.
 
-use bigdecimal::BigDecimal;
-use diesel::pg::Pg;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::result::QueryResult;
 use diesel_async::RunQueryDsl;
-
-use crate::pg::Connection;
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, OptionFuture};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::pg::Connection;
+use crate::sql::fixed_statement;
 use crate::unit_of_work::Transactional;
-
-/// Decodes a stored NUMERIC into any decimal domain type (`Rating`, `Score10`,
-/// `Percentage`, `Numeric<P, S>`); a value the domain refuses is
-/// [`Error::Decode`] naming the column.
-pub(crate) fn decode_decimal<T>(
-    entity: &'static str,
-    column: &'static str,
-    value: BigDecimal,
-) -> Result<T>
-where
-    T: TryFrom<BigDecimal, Error = aems_core::ValueError>,
-{
-    T::try_from(value).map_err(|e| Error::Decode {
-        entity,
-        column,
-        reason: e.to_string(),
-    })
-}
-
-/// [`decode_decimal`] for a nullable column.
-pub(crate) fn decode_decimal_opt<T>(
-    entity: &'static str,
-    column: &'static str,
-    value: Option<BigDecimal>,
-) -> Result<Option<T>>
-where
-    T: TryFrom<BigDecimal, Error = aems_core::ValueError>,
-{
-    value.map(|v| decode_decimal(entity, column, v)).transpose()
-}
-
-macro_rules! fixed_statement {
-    ($(#[$meta:meta])* $name:ident, $sql:literal) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, QueryId)]
-        struct $name;
-
-        impl QueryFragment<Pg> for $name {
-            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-                out.push_sql($sql);
-                Ok(())
-            }
-        }
-    };
-}
 
 fixed_statement!(
     /// Marks where a bulk insert begins.
