@@ -290,6 +290,41 @@ macro_rules! keyset {
 }
 pub(crate) use keyset;
 
+/// Declares a domain's repositories trait, implemented for every executor, so
+/// that `uow.customers()` reaches a repository: one method per table, each
+/// returning the repository's handle (`Repo::new(self)`).
+///
+/// ```ignore
+/// domain_repositories! {
+///     /// The sales repositories, reachable from any executor (`uow.customers()`).
+///     pub trait SalesRepositories {
+///         /// `sales.customers`.
+///         customers => Customers,
+///     }
+/// }
+/// ```
+macro_rules! domain_repositories {
+    (
+        $(#[$meta:meta])*
+        pub trait $trait_name:ident {
+            $( $(#[$method_meta:meta])* $method:ident => $repo:ident, )*
+        }
+    ) => {
+        $(#[$meta])*
+        pub trait $trait_name: $crate::unit_of_work::Executor + Sized {
+            $(
+                $(#[$method_meta])*
+                fn $method(&mut self) -> $repo<'_, Self> {
+                    $repo::new(self)
+                }
+            )*
+        }
+
+        impl<E: $crate::unit_of_work::Executor> $trait_name for E {}
+    };
+}
+pub(crate) use domain_repositories;
+
 /// Decodes a stored value into its domain type; a value the domain refuses
 /// means the row was written around this library, and says which column.
 pub(crate) fn decode<T>(entity: &'static str, column: &'static str, value: &str) -> Result<T>

@@ -35,7 +35,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::unit_of_work::Executor;
+use crate::repository::domain_repositories;
 
 pub use authenticator::{
     AuthConfig, AuthError, AuthenticatedSession, Authenticator, ClientInfo, LoginOutcome,
@@ -84,32 +84,18 @@ impl std::fmt::Debug for Clock {
     }
 }
 
-/// The auth repositories, reachable from any executor (`uow.users()`).
-pub trait AuthRepositories: Executor + Sized {
-    /// `auth.tenants` (the context's own).
-    fn tenants(&mut self) -> Tenants<'_, Self> {
-        Tenants::new(self)
-    }
-
-    /// `auth.users`.
-    fn users(&mut self) -> Users<'_, Self> {
-        Users::new(self)
-    }
-
-    /// `auth.user_sessions`.
-    fn user_sessions(&mut self) -> UserSessions<'_, Self> {
-        UserSessions::new(self)
-    }
-
-    /// `auth.user_mfa`.
-    fn user_mfa(&mut self) -> UserMfas<'_, Self> {
-        UserMfas::new(self)
-    }
-
-    /// `auth.oauth_connections`.
-    fn oauth_connections(&mut self) -> OauthConnections<'_, Self> {
-        OauthConnections::new(self)
+domain_repositories! {
+    /// The auth repositories, reachable from any executor (`uow.users()`).
+    pub trait AuthRepositories {
+        /// `auth.tenants` (the context's own).
+        tenants => Tenants,
+        /// `auth.users`.
+        users => Users,
+        /// `auth.user_sessions`.
+        user_sessions => UserSessions,
+        /// `auth.user_mfa`.
+        user_mfa => UserMfas,
+        /// `auth.oauth_connections`.
+        oauth_connections => OauthConnections,
     }
 }
-
-impl<E: Executor> AuthRepositories for E {}

@@ -4,29 +4,21 @@ pub mod budget_plans;
 pub mod expense_transactions;
 pub mod finance_metrics;
 
-use crate::unit_of_work::Executor;
+use crate::repository::domain_repositories;
 
 pub use budget_plans::{BudgetPlanFilter, BudgetPlans};
 pub use expense_transactions::{ExpenseFilter, ExpenseTransactions};
 pub use finance_metrics::{FinanceMetricFilter, FinanceMetrics};
 
-/// The finance repositories, reachable from any executor
-/// (`uow.expense_transactions()`).
-pub trait FinanceRepositories: Executor + Sized {
-    /// `finance.finance_metrics`.
-    fn finance_metrics(&mut self) -> FinanceMetrics<'_, Self> {
-        FinanceMetrics::new(self)
-    }
-
-    /// `finance.budget_plans`.
-    fn budget_plans(&mut self) -> BudgetPlans<'_, Self> {
-        BudgetPlans::new(self)
-    }
-
-    /// `finance.expense_transactions`.
-    fn expense_transactions(&mut self) -> ExpenseTransactions<'_, Self> {
-        ExpenseTransactions::new(self)
+domain_repositories! {
+    /// The finance repositories, reachable from any executor
+    /// (`uow.expense_transactions()`).
+    pub trait FinanceRepositories {
+        /// `finance.finance_metrics`.
+        finance_metrics => FinanceMetrics,
+        /// `finance.budget_plans`.
+        budget_plans => BudgetPlans,
+        /// `finance.expense_transactions`.
+        expense_transactions => ExpenseTransactions,
     }
 }
-
-impl<E: Executor> FinanceRepositories for E {}

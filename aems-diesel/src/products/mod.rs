@@ -7,28 +7,20 @@ pub mod product_performance;
 #[allow(clippy::module_inception)]
 pub mod products;
 
-use crate::unit_of_work::Executor;
+use crate::repository::domain_repositories;
 
 pub use inventory_levels::{InventoryLevelFilter, InventoryLevels};
 pub use product_performance::{ProductPerformanceFilter, ProductPerformances};
 pub use products::{ProductFilter, Products};
 
-/// The products repositories, reachable from any executor (`uow.products()`).
-pub trait ProductsRepositories: Executor + Sized {
-    /// `products.products`.
-    fn products(&mut self) -> Products<'_, Self> {
-        Products::new(self)
-    }
-
-    /// `products.inventory_levels`.
-    fn inventory_levels(&mut self) -> InventoryLevels<'_, Self> {
-        InventoryLevels::new(self)
-    }
-
-    /// `products.product_performance`.
-    fn product_performance(&mut self) -> ProductPerformances<'_, Self> {
-        ProductPerformances::new(self)
+domain_repositories! {
+    /// The products repositories, reachable from any executor (`uow.products()`).
+    pub trait ProductsRepositories {
+        /// `products.products`.
+        products => Products,
+        /// `products.inventory_levels`.
+        inventory_levels => InventoryLevels,
+        /// `products.product_performance`.
+        product_performance => ProductPerformances,
     }
 }
-
-impl<E: Executor> ProductsRepositories for E {}

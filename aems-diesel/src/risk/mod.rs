@@ -4,23 +4,18 @@
 pub mod compliance_records;
 pub mod risk_assessments;
 
-use crate::unit_of_work::Executor;
+use crate::repository::domain_repositories;
 
 pub use compliance_records::{ComplianceRecordFilter, ComplianceRecords};
 pub use risk_assessments::{RevisedPlans, RiskAssessmentFilter, RiskAssessments};
 
-/// The risk repositories, reachable from any executor
-/// (`uow.risk_assessments()`, `uow.compliance_records()`).
-pub trait RiskRepositories: Executor + Sized {
-    /// `risk.risk_assessments`.
-    fn risk_assessments(&mut self) -> RiskAssessments<'_, Self> {
-        RiskAssessments::new(self)
-    }
-
-    /// `risk.compliance_records`.
-    fn compliance_records(&mut self) -> ComplianceRecords<'_, Self> {
-        ComplianceRecords::new(self)
+domain_repositories! {
+    /// The risk repositories, reachable from any executor
+    /// (`uow.risk_assessments()`, `uow.compliance_records()`).
+    pub trait RiskRepositories {
+        /// `risk.risk_assessments`.
+        risk_assessments => RiskAssessments,
+        /// `risk.compliance_records`.
+        compliance_records => ComplianceRecords,
     }
 }
-
-impl<E: Executor> RiskRepositories for E {}

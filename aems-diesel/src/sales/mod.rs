@@ -4,28 +4,20 @@ pub mod customers;
 pub mod sales_metrics;
 pub mod sales_pipeline;
 
-use crate::unit_of_work::Executor;
+use crate::repository::domain_repositories;
 
 pub use customers::{CustomerFilter, Customers};
 pub use sales_metrics::{SalesMetricFilter, SalesMetrics};
 pub use sales_pipeline::{DealFilter, SalesPipeline};
 
-/// The sales repositories, reachable from any executor (`uow.customers()`).
-pub trait SalesRepositories: Executor + Sized {
-    /// `sales.customers`.
-    fn customers(&mut self) -> Customers<'_, Self> {
-        Customers::new(self)
-    }
-
-    /// `sales.sales_metrics`.
-    fn sales_metrics(&mut self) -> SalesMetrics<'_, Self> {
-        SalesMetrics::new(self)
-    }
-
-    /// `sales.sales_pipeline` (deals).
-    fn sales_pipeline(&mut self) -> SalesPipeline<'_, Self> {
-        SalesPipeline::new(self)
+domain_repositories! {
+    /// The sales repositories, reachable from any executor (`uow.customers()`).
+    pub trait SalesRepositories {
+        /// `sales.customers`.
+        customers => Customers,
+        /// `sales.sales_metrics`.
+        sales_metrics => SalesMetrics,
+        /// `sales.sales_pipeline` (deals).
+        sales_pipeline => SalesPipeline,
     }
 }
-
-impl<E: Executor> SalesRepositories for E {}
