@@ -512,7 +512,7 @@ impl<'e, E: Executor> Users<'e, E> {
                 let statement = if deleted {
                     sql::Cached(
                         diesel::update(target.filter(users::deleted_at.is_null()))
-                            .set(users::deleted_at.eq(Some(Utc::now())))
+                            .set(users::deleted_at.eq(diesel::dsl::now))
                             .returning(UserRow::as_returning()),
                     )
                     .get_result(&mut { conn })

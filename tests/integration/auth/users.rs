@@ -390,3 +390,31 @@ async fn a_username_is_unique_in_its_tenant_and_says_nothing_about_other_tenants
         other => panic!("a username twice in one tenant: {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_deleted_user_is_stamped_with_the_servers_clock_like_a_deleted_customer() {
+    let w = AuthWorld::new().await;
+    let mut uow = w.db.unit_of_work(&w.t.ctx_a()).await.unwrap();
+    let user = uow
+        .users()
+        .create(new_user("grace@example.com"), w.auth.passwords())
+        .await
+        .unwrap();
+    let customer = uow
+        .customers()
+        .create(aems_core::sales::customers::NewCustomer::new(
+            "Analytical Engines".parse().unwrap(),
+            "buyer@engines.example.com".parse().unwrap(),
+            aems_core::sales::customers::CustomerSegment::Smb,
+            chrono::NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(),
+        ))
+        .await
+        .unwrap();
+    let customer = uow.customers().soft_delete(customer.id).await.unwrap();
+    let user = uow.users().soft_delete(user.id).await.unwrap();
+    uow.commit().await.unwrap();
+    // One transaction, one now(): a row stamped by the server's clock carries
+    // the transaction's start, whatever the client's clock says.
+    assert!(customer.deleted_at.is_some());
+    assert_eq!(user.deleted_at, customer.deleted_at);
+}
