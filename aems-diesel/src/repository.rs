@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 
 pub(crate) mod bulk;
+pub(crate) mod soft_delete;
 
 /// Rows per page when none is asked for.
 pub const DEFAULT_PAGE_SIZE: u32 = 50;

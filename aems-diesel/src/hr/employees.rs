@@ -613,74 +613,20 @@ impl<'e, E: Executor> Employees<'e, E> {
         self.entity(row)
     }
 
-    /// Soft-deletes employee `id`: they disappear from every read and filter,
-    /// and can be restored until they are purged.
-    pub async fn soft_delete(&mut self, id: EmployeeId) -> Result<Employee> {
-        let actor = self.exec.context().actor().into_uuid();
-        let row = self
-            .exec
-            .run(ENTITY, move |conn| {
-                sql::Cached(
-                    diesel::update(
-                        employees::table
-                            .find(id.into_uuid())
-                            .filter(employees::deleted_at.is_null()),
-                    )
-                    .set((
-                        employees::deleted_at.eq(diesel::dsl::now),
-                        employees::updated_by.eq(actor),
-                    ))
-                    .returning(EmployeeRow::as_returning()),
-                )
-                .get_result(&mut { conn })
-                .map(|r| r.optional())
-                .boxed()
-            })
-            .await?;
-        self.entity(row.ok_or(Error::NotFound { entity: ENTITY })?)
-    }
-
-    /// Restores the soft-deleted employee `id`.
-    pub async fn restore(&mut self, id: EmployeeId) -> Result<Employee> {
-        let actor = self.exec.context().actor().into_uuid();
-        let row = self
-            .exec
-            .run(ENTITY, move |conn| {
-                sql::Cached(
-                    diesel::update(
-                        employees::table
-                            .find(id.into_uuid())
-                            .filter(employees::deleted_at.is_not_null()),
-                    )
-                    .set((
-                        employees::deleted_at.eq(None::<DateTime<Utc>>),
-                        employees::updated_by.eq(actor),
-                    ))
-                    .returning(EmployeeRow::as_returning()),
-                )
-                .get_result(&mut { conn })
-                .map(|r| r.optional())
-                .boxed()
-            })
-            .await?;
-        self.entity(row.ok_or(Error::NotFound { entity: ENTITY })?)
-    }
-
-    /// One page of the soft-deleted employees.
-    pub async fn list_deleted(&mut self, page: PageRequest) -> Result<Page<Employee>> {
-        let rows = self
-            .exec
-            .run(ENTITY, move |conn| {
-                let query = employees::table
-                    .filter(employees::deleted_at.is_not_null())
-                    .select(EmployeeRow::as_select())
-                    .into_boxed::<Pg>();
-                keyset!(query, employees::tenant_id, employees::id, page)
-                    .load(&mut { conn })
-                    .boxed()
-            })
-            .await?;
-        Ok(page.into_page(self.disclose(rows).await?, |e| e.id.into_uuid()))
+    repository::soft_delete::soft_delete_methods! {
+        table: employees,
+        row: EmployeeRow,
+        id: EmployeeId,
+        entity: Employee,
+        /// Soft-deletes employee `id`: they disappear from every read and filter,
+        /// and can be restored until they are purged.
+        soft_delete,
+        /// Restores the soft-deleted employee `id`.
+        restore,
+        /// One page of the soft-deleted employees.
+        list_deleted,
+        finish_one: |repo, row| repo.entity(row),
+        finish_page: |repo, rows| repo.disclose(rows).await?,
     }
 }
 
@@ -784,18 +730,12 @@ impl<'e, E: Transactional> Employees<'e, E> {
         self.entity(row)
     }
 
-    /// Hard-deletes the employees soft-deleted before `cutoff` (the end of a
-    /// retention period). Returns how many went. An employee still referenced
-    /// (as a manager, hiring manager, risk owner, ...) is refused with
-    /// [`Error::ForeignKeyViolation`] and nothing is purged.
-    pub async fn purge_deleted_before(&mut self, cutoff: DateTime<Utc>) -> Result<usize> {
-        self.exec
-            .run(ENTITY, move |conn| {
-                diesel::delete(employees::table.filter(employees::deleted_at.lt(cutoff)))
-                    .execute(&mut { conn })
-                    .boxed()
-            })
-            .await
+    repository::soft_delete::purge_method! {
+        /// Hard-deletes the employees soft-deleted before `cutoff` (the end of a
+        /// retention period). Returns how many went. An employee still referenced
+        /// (as a manager, hiring manager, risk owner, ...) is refused with
+        /// [`Error::ForeignKeyViolation`] and nothing is purged.
+        table: employees,
     }
 }
 

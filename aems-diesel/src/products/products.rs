@@ -591,74 +591,20 @@ impl<'e, E: Executor> Products<'e, E> {
             .into_entity()
     }
 
-    /// Soft-deletes product `id`: it disappears from every read, filter and
-    /// search, and can be restored until it is purged.
-    pub async fn soft_delete(&mut self, id: ProductId) -> Result<Product> {
-        let actor = self.exec.context().actor().into_uuid();
-        let row = self
-            .exec
-            .run(ENTITY, move |conn| {
-                sql::Cached(
-                    diesel::update(
-                        products::table
-                            .find(id.into_uuid())
-                            .filter(products::deleted_at.is_null()),
-                    )
-                    .set((
-                        products::deleted_at.eq(diesel::dsl::now),
-                        products::updated_by.eq(actor),
-                    ))
-                    .returning(ProductRow::as_returning()),
-                )
-                .get_result(&mut { conn })
-                .map(|r| r.optional())
-                .boxed()
-            })
-            .await?;
-        row.ok_or(Error::NotFound { entity: ENTITY })?.into_entity()
-    }
-
-    /// Restores the soft-deleted product `id`.
-    pub async fn restore(&mut self, id: ProductId) -> Result<Product> {
-        let actor = self.exec.context().actor().into_uuid();
-        let row = self
-            .exec
-            .run(ENTITY, move |conn| {
-                sql::Cached(
-                    diesel::update(
-                        products::table
-                            .find(id.into_uuid())
-                            .filter(products::deleted_at.is_not_null()),
-                    )
-                    .set((
-                        products::deleted_at.eq(None::<DateTime<Utc>>),
-                        products::updated_by.eq(actor),
-                    ))
-                    .returning(ProductRow::as_returning()),
-                )
-                .get_result(&mut { conn })
-                .map(|r| r.optional())
-                .boxed()
-            })
-            .await?;
-        row.ok_or(Error::NotFound { entity: ENTITY })?.into_entity()
-    }
-
-    /// One page of the soft-deleted products.
-    pub async fn list_deleted(&mut self, page: PageRequest) -> Result<Page<Product>> {
-        let rows = self
-            .exec
-            .run(ENTITY, move |conn| {
-                let query = products::table
-                    .filter(products::deleted_at.is_not_null())
-                    .select(ProductRow::as_select())
-                    .into_boxed::<Pg>();
-                keyset!(query, products::tenant_id, products::id, page)
-                    .load(&mut { conn })
-                    .boxed()
-            })
-            .await?;
-        Ok(page.into_page(entities(rows)?, |p| p.id.into_uuid()))
+    repository::soft_delete::soft_delete_methods! {
+        table: products,
+        row: ProductRow,
+        id: ProductId,
+        entity: Product,
+        /// Soft-deletes product `id`: it disappears from every read, filter and
+        /// search, and can be restored until it is purged.
+        soft_delete,
+        /// Restores the soft-deleted product `id`.
+        restore,
+        /// One page of the soft-deleted products.
+        list_deleted,
+        finish_one: |_repo, row| row.into_entity(),
+        finish_page: |_repo, rows| entities(rows)?,
     }
 }
 
@@ -715,18 +661,12 @@ impl<'e, E: Transactional> Products<'e, E> {
         }
     }
 
-    /// Hard-deletes the products soft-deleted before `cutoff` (the end of a
-    /// retention period). Returns how many went. A product still referenced
-    /// (by stock or performance rows) is refused with
-    /// [`Error::ForeignKeyViolation`] and nothing is purged.
-    pub async fn purge_deleted_before(&mut self, cutoff: DateTime<Utc>) -> Result<usize> {
-        self.exec
-            .run(ENTITY, move |conn| {
-                diesel::delete(products::table.filter(products::deleted_at.lt(cutoff)))
-                    .execute(&mut { conn })
-                    .boxed()
-            })
-            .await
+    repository::soft_delete::purge_method! {
+        /// Hard-deletes the products soft-deleted before `cutoff` (the end of a
+        /// retention period). Returns how many went. A product still referenced
+        /// (by stock or performance rows) is refused with
+        /// [`Error::ForeignKeyViolation`] and nothing is purged.
+        table: products,
     }
 }
 

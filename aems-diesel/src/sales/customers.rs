@@ -463,74 +463,20 @@ impl<'e, E: Executor> Customers<'e, E> {
             .into_entity()
     }
 
-    /// Soft-deletes customer `id`: it disappears from every read, filter and
-    /// search, and can be restored until it is purged.
-    pub async fn soft_delete(&mut self, id: CustomerId) -> Result<Customer> {
-        let actor = self.exec.context().actor().into_uuid();
-        let row = self
-            .exec
-            .run(ENTITY, move |conn| {
-                sql::Cached(
-                    diesel::update(
-                        customers::table
-                            .find(id.into_uuid())
-                            .filter(customers::deleted_at.is_null()),
-                    )
-                    .set((
-                        customers::deleted_at.eq(diesel::dsl::now),
-                        customers::updated_by.eq(actor),
-                    ))
-                    .returning(CustomerRow::as_returning()),
-                )
-                .get_result(&mut { conn })
-                .map(|r| r.optional())
-                .boxed()
-            })
-            .await?;
-        row.ok_or(Error::NotFound { entity: ENTITY })?.into_entity()
-    }
-
-    /// Restores the soft-deleted customer `id`.
-    pub async fn restore(&mut self, id: CustomerId) -> Result<Customer> {
-        let actor = self.exec.context().actor().into_uuid();
-        let row = self
-            .exec
-            .run(ENTITY, move |conn| {
-                sql::Cached(
-                    diesel::update(
-                        customers::table
-                            .find(id.into_uuid())
-                            .filter(customers::deleted_at.is_not_null()),
-                    )
-                    .set((
-                        customers::deleted_at.eq(None::<DateTime<Utc>>),
-                        customers::updated_by.eq(actor),
-                    ))
-                    .returning(CustomerRow::as_returning()),
-                )
-                .get_result(&mut { conn })
-                .map(|r| r.optional())
-                .boxed()
-            })
-            .await?;
-        row.ok_or(Error::NotFound { entity: ENTITY })?.into_entity()
-    }
-
-    /// One page of the soft-deleted customers.
-    pub async fn list_deleted(&mut self, page: PageRequest) -> Result<Page<Customer>> {
-        let rows = self
-            .exec
-            .run(ENTITY, move |conn| {
-                let query = customers::table
-                    .filter(customers::deleted_at.is_not_null())
-                    .select(CustomerRow::as_select())
-                    .into_boxed::<Pg>();
-                keyset!(query, customers::tenant_id, customers::id, page)
-                    .load(&mut { conn })
-                    .boxed()
-            })
-            .await?;
-        Ok(page.into_page(entities(rows)?, |c| c.id.into_uuid()))
+    repository::soft_delete::soft_delete_methods! {
+        table: customers,
+        row: CustomerRow,
+        id: CustomerId,
+        entity: Customer,
+        /// Soft-deletes customer `id`: it disappears from every read, filter and
+        /// search, and can be restored until it is purged.
+        soft_delete,
+        /// Restores the soft-deleted customer `id`.
+        restore,
+        /// One page of the soft-deleted customers.
+        list_deleted,
+        finish_one: |_repo, row| row.into_entity(),
+        finish_page: |_repo, rows| entities(rows)?,
     }
 }
 
@@ -617,17 +563,11 @@ impl<'e, E: Transactional> Customers<'e, E> {
         Ok(created)
     }
 
-    /// Hard-deletes the customers soft-deleted before `cutoff` (the end of a
-    /// retention period). Returns how many went. A customer still referenced
-    /// (by a deal) is refused with [`Error::ForeignKeyViolation`] and nothing
-    /// is purged.
-    pub async fn purge_deleted_before(&mut self, cutoff: DateTime<Utc>) -> Result<usize> {
-        self.exec
-            .run(ENTITY, move |conn| {
-                diesel::delete(customers::table.filter(customers::deleted_at.lt(cutoff)))
-                    .execute(&mut { conn })
-                    .boxed()
-            })
-            .await
+    repository::soft_delete::purge_method! {
+        /// Hard-deletes the customers soft-deleted before `cutoff` (the end of a
+        /// retention period). Returns how many went. A customer still referenced
+        /// (by a deal) is refused with [`Error::ForeignKeyViolation`] and nothing
+        /// is purged.
+        table: customers,
     }
 }
