@@ -48,7 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = ClientInfo::new("198.51.100.7".parse()?).with_user_agent("auth_flow example");
     // Tenant names, slugs and e-mail addresses are unique: fresh ones per run.
     let names = support::RunNames::new();
-    let ada = names.email("ada", "acme");
+    let ada_email = names.email("ada", "acme");
     let grace_email = names.email("grace", "acme");
 
     // 1. Signup: the tenant and its first admin, atomically.
@@ -98,7 +98,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // 2. Login by e-mail (any case), then authenticate the session token.
-    let LoginOutcome::SignedIn(session) = auth.login(&ada, password, &client).await? else {
+    let LoginOutcome::SignedIn(session) = auth.login(&ada_email, password, &client).await? else {
         return Err("no MFA yet, a session was expected".into());
     };
     println!(
@@ -112,13 +112,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 3. Three wrong passwords lock the account; the right one is then refused too.
     for attempt in 1..=3 {
-        let result = auth.login(&ada, "not the password", &client).await;
+        let result = auth.login(&ada_email, "not the password", &client).await;
         println!(
             "wrong password #{attempt}: {}",
             result.err().map(|e| e.to_string()).unwrap_or_default()
         );
     }
-    match auth.login(&ada, password, &client).await {
+    match auth.login(&ada_email, password, &client).await {
         Err(AuthError::Locked { until }) => {
             println!("right password while locked: locked until {until}")
         }
