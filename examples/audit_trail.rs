@@ -26,11 +26,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let example = support::open().await?;
     let db = &example.database;
     let auth = Authenticator::new(db.clone(), AuthConfig::default())?;
+    // Tenant names, slugs and e-mail addresses are unique: fresh ones per run.
+    let names = support::RunNames::new();
     let (tenant, ada) = auth
         .signup(
-            NewTenant::new("Audit Demo GmbH".parse()?, "audit-demo".parse()?),
+            NewTenant::new(
+                names.tenant("Audit Demo GmbH").parse()?,
+                names.slug("audit-demo").parse()?,
+            ),
             NewUser::new(
-                "ada@audit.example.com".parse()?,
+                names.email("ada", "audit").parse()?,
                 Password::new("trail-Of-changes-26")?,
                 "Ada".parse()?,
                 "Admin".parse()?,
@@ -44,7 +49,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_session(UserSessionId::new());
     let mut uow = db.unit_of_work(&office).await?;
     let mut sales = NewUser::new(
-        "sam@audit.example.com".parse()?,
+        names.email("sam", "audit").parse()?,
         Password::new("field-Sales-rep-26")?,
         "Sam".parse()?,
         "Seller".parse()?,

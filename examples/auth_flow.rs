@@ -7,7 +7,9 @@
 //! ```
 //!
 //! With no database configured it starts a throwaway PostgreSQL (see
-//! `examples/support`) and generates a key ring for the run.
+//! `examples/support`) and generates a key ring for the run. Each run signs up
+//! a tenant of its own (`Acme Robotics (run …)`), so it can run again on the
+//! same database.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -44,14 +46,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         params.memory_kib, params.iterations, params.parallelism
     );
     let client = ClientInfo::new("198.51.100.7".parse()?).with_user_agent("auth_flow example");
+    // Tenant names, slugs and e-mail addresses are unique: fresh ones per run.
+    let names = support::RunNames::new();
+    let ada_email = names.email("ada", "acme");
+    let grace_email = names.email("grace", "acme");
 
     // 1. Signup: the tenant and its first admin, atomically.
     let password = "correct-Horse-battery-42";
     let (tenant, admin) = auth
         .signup(
-            NewTenant::new("Acme Robotics".parse()?, "acme-robotics".parse()?),
+            NewTenant::new(
+                names.tenant("Acme Robotics").parse()?,
+                names.slug("acme-robotics").parse()?,
+            ),
             NewUser::new(
-                "Ada@Acme.example.com".parse()?,
+                names.email("Ada", "Acme").parse()?,
                 Password::new(password)?,
                 "Ada".parse()?,
                 "Lovelace".parse()?,
@@ -68,9 +77,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A weak password is a typed policy error, before anything is written.
     match auth
         .signup(
-            NewTenant::new("Weak Co".parse()?, "weak-co".parse()?),
+            NewTenant::new(
+                names.tenant("Weak Co").parse()?,
+                names.slug("weak-co").parse()?,
+            ),
             NewUser::new(
-                "weak@weak.example.com".parse()?,
+                names.email("weak", "weak").parse()?,
                 Password::new("weakweakweak")?,
                 "W".parse()?,
                 "Eak".parse()?,
@@ -86,10 +98,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // 2. Login by e-mail (any case), then authenticate the session token.
-    let LoginOutcome::SignedIn(session) = auth
-        .login("ada@acme.example.com", password, &client)
-        .await?
-    else {
+    let LoginOutcome::SignedIn(session) = auth.login(&ada_email, password, &client).await? else {
         return Err("no MFA yet, a session was expected".into());
     };
     println!(
@@ -103,22 +112,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 3. Three wrong passwords lock the account; the right one is then refused too.
     for attempt in 1..=3 {
-        let result = auth
-            .login("ada@acme.example.com", "not the password", &client)
-            .await;
+        let result = auth.login(&ada_email, "not the password", &client).await;
         println!(
             "wrong password #{attempt}: {}",
             result.err().map(|e| e.to_string()).unwrap_or_default()
         );
     }
-    match auth.login("ada@acme.example.com", password, &client).await {
+    match auth.login(&ada_email, password, &client).await {
         Err(AuthError::Locked { until }) => {
             println!("right password while locked: locked until {until}")
         }
         other => println!("unexpected: {other:?}"),
     }
     let unknown = auth
-        .login("nobody@acme.example.com", password, &client)
+        .login(&names.email("nobody", "acme"), password, &client)
         .await;
     println!(
         "unknown address: {}",
@@ -133,7 +140,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             NewUser {
                 role: UserRole::Manager,
                 ..NewUser::new(
-                    "grace@acme.example.com".parse()?,
+                    grace_email.parse()?,
                     Password::new("Flow-Matic-1959-cobol")?,
                     "Grace".parse()?,
                     "Hopper".parse()?,
@@ -175,7 +182,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 5. Login now asks for the second factor; a backup code answers it once.
     let LoginOutcome::MfaRequired { challenge, factors } = auth
-        .login("grace@acme.example.com", "Flow-Matic-1959-cobol", &client)
+        .login(&grace_email, "Flow-Matic-1959-cobol", &client)
         .await?
     else {
         return Err("a second factor was expected".into());
@@ -227,8 +234,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .link(NewOauthConnection {
             user_id: grace.id,
             provider: OauthProvider::Google,
-            provider_user_id: "109876543210".parse()?,
-            provider_email: Some("grace@acme.example.com".parse()?),
+            provider_user_id: names.account("109876543210").parse()?,
+            provider_email: Some(grace_email.parse()?),
             access_token: Some(SecretString::new("ya29.demo-access-token".into())),
             refresh_token: Some(SecretString::new("1//demo-refresh-token".into())),
             token_expires_at: Some(Utc::now() + TimeDelta::hours(1)),

@@ -29,28 +29,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let auth = Authenticator::new(db.clone(), AuthConfig::default())?;
     let client = ClientInfo::new("192.0.2.1".parse()?);
     let today = Utc::now().date_naive();
+    // Tenant names, slugs and e-mail addresses are unique: fresh ones per run.
+    let names = support::RunNames::new();
 
     // Two tenants, each with its admin and its customers.
     let mut contexts = Vec::new();
-    for (org, slug, admin_email, customers) in [
-        (
-            "Acme Robotics",
-            "acme",
-            "ada@acme.example.com",
-            ["Globex", "Initech"],
-        ),
-        (
-            "Umbrella Labs",
-            "umbrella",
-            "bob@umbrella.example.com",
-            ["Hooli", "Vandelay"],
-        ),
+    for (org, slug, admin, customers) in [
+        ("Acme Robotics", "acme", "ada", ["Globex", "Initech"]),
+        ("Umbrella Labs", "umbrella", "bob", ["Hooli", "Vandelay"]),
     ] {
         let (tenant, admin) = auth
             .signup(
-                NewTenant::new(org.parse()?, slug.parse()?),
+                NewTenant::new(names.tenant(org).parse()?, names.slug(slug).parse()?),
                 NewUser::new(
-                    admin_email.parse()?,
+                    names.email(admin, slug).parse()?,
                     Password::new("tenant-Isolation-2026")?,
                     "Admin".parse()?,
                     "Person".parse()?,
@@ -71,7 +63,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .await?;
         }
         uow.commit().await?;
-        println!("tenant {org}: {}", tenant.id);
+        println!("tenant {}: {}", tenant.name, tenant.id);
         contexts.push((org, ctx));
     }
     let (acme, umbrella) = (&contexts[0].1, &contexts[1].1);

@@ -11,7 +11,9 @@
 //!
 //! With no database configured it starts a throwaway PostgreSQL (see
 //! `examples/support`), so it runs on a machine with nothing installed but the
-//! PostgreSQL server binaries (or a Docker engine).
+//! PostgreSQL server binaries (or a Docker engine). Each run signs up a tenant
+//! of its own (`Quickstart Ltd (run …)`), so it can run again on the same
+//! database.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -40,15 +42,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let example = support::open().await?;
     let db = &example.database;
     let today = Utc::now().date_naive();
+    // Tenant names, slugs and e-mail addresses are unique: fresh ones per run.
+    let names = support::RunNames::new();
+    let (ada_email, grace_email) = (
+        names.email("ada", "quickstart"),
+        names.email("grace", "quickstart"),
+    );
 
     // 1. Signup: the tenant and its first admin, in one transaction.
     let auth = Authenticator::new(db.clone(), AuthConfig::default())?;
     let client = ClientInfo::new("203.0.113.10".parse()?).with_user_agent("quickstart");
     let (tenant, admin) = auth
         .signup(
-            NewTenant::new("Quickstart Ltd".parse()?, "quickstart".parse()?),
+            NewTenant::new(
+                names.tenant("Quickstart Ltd").parse()?,
+                names.slug("quickstart").parse()?,
+            ),
             NewUser::new(
-                "ada@quickstart.example.com".parse()?,
+                ada_email.parse()?,
                 Password::new("quickstart-Tour-2026")?,
                 "Ada".parse()?,
                 "Admin".parse()?,
@@ -70,7 +81,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A second user, so someone other than the submitter approves expenses.
     let mut uow = db.unit_of_work(&ctx).await?;
     let mut finance = NewUser::new(
-        "grace@quickstart.example.com".parse()?,
+        grace_email.parse()?,
         Password::new("ledger-Checks-4-all")?,
         "Grace".parse()?,
         "Finance".parse()?,
@@ -283,7 +294,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             employee_code: "E-1".parse()?,
             first_name: "Ada".parse()?,
             last_name: "Admin".parse()?,
-            email: "ada@quickstart.example.com".parse()?,
+            email: ada_email.parse()?,
             phone: None,
             department: "Operations".parse()?,
             job_title: "COO".parse()?,

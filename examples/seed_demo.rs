@@ -23,7 +23,9 @@
 //!
 //! With no database configured it starts a throwaway PostgreSQL (see
 //! `examples/support`), removed on exit. A seed's tenants can be generated
-//! once per database: run another seed to add more.
+//! once per database: run again with the same seed, it finds the seed's first
+//! tenant already there, says so and writes nothing; run another seed to add
+//! more.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -34,6 +36,7 @@ use aems::chrono::{Datelike, NaiveDate};
 use aems::core::products::inventory_levels::InventoryLevel;
 use aems::core::risk::risk_assessments::RiskLevel;
 use aems::core::sales::sales_pipeline::DealStage;
+use aems::db::Error;
 use aems::db::audit::AuditFilter;
 use aems::db::finance::BudgetPlanFilter;
 use aems::db::hr::EmployeeFilter;
@@ -41,7 +44,7 @@ use aems::db::prelude::*;
 use aems::db::products::InventoryLevelFilter;
 use aems::db::risk::RiskAssessmentFilter;
 use aems::db::sales::{CustomerFilter, DealFilter};
-use aems::db::testing::generator::{Counts, GeneratorConfig, Scale, generate};
+use aems::db::testing::generator::{Counts, GeneratorConfig, GeneratorError, Scale, generate};
 
 /// `--name value` from the command line, else the environment variable.
 fn option<T: FromStr>(args: &[String], flag: &str, var: &str) -> Result<Option<T>, String>
@@ -103,7 +106,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "\ngenerating seed {seed}: {tenants} tenant(s) at scale {scale}, as of {}…",
         config.as_of
     );
-    let report = generate(db, &example.owner_url, &config).await?;
+    let report = match generate(db, &example.owner_url, &config).await {
+        Ok(report) => report,
+        // The seed's first tenant is signed up first, in one transaction: its
+        // name or slug taken means this seed was generated here before.
+        Err(GeneratorError::Data(Error::UniqueViolation { constraint, .. }))
+            if constraint.starts_with("uq_tenants_") =>
+        {
+            println!(
+                "seed {seed} is already in this database ({constraint}): nothing written. \
+                 The same seed gives the same data; add more with another seed (--seed {}).",
+                seed.wrapping_add(1)
+            );
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
     println!("\n{report}\n");
 
     for tenant in &report.tenants {

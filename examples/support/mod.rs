@@ -6,6 +6,11 @@
 //! PostgreSQL through the test harness — a container if a Docker engine
 //! answers, else a cluster from the local binaries — which is removed when the
 //! example exits.
+//!
+//! Tenant names, slugs and e-mail addresses are unique across a database, so
+//! every run of an example signs up under fresh ones ([`RunNames`]): an example
+//! runs again, after itself or after another, on a database that holds the
+//! earlier runs (`scripts/examples-twice.sh` checks exactly that in CI).
 
 #![allow(dead_code)] // each example uses part of it
 
@@ -77,5 +82,43 @@ fn redact(url: &str) -> String {
             format!("{}***{}", &url[..scheme + 3], &url[at..])
         }
         _ => url.to_owned(),
+    }
+}
+
+/// The names one run of an example signs up under: the example's own names,
+/// tagged with a short random id of this run (`Acme Robotics (run 1f0c9a2e)`,
+/// `acme-1f0c9a2e`, `ada@acme-1f0c9a2e.example.com`).
+pub struct RunNames {
+    tag: String,
+}
+
+impl RunNames {
+    /// A fresh tag for this run.
+    pub fn new() -> Self {
+        let tag = aems::uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+        RunNames { tag }
+    }
+
+    /// A tenant's display name for this run: `Acme Robotics (run 1f0c9a2e)`.
+    pub fn tenant(&self, name: &str) -> String {
+        format!("{name} (run {})", self.tag)
+    }
+
+    /// A tenant's slug for this run: `acme-1f0c9a2e`.
+    pub fn slug(&self, slug: &str) -> String {
+        format!("{slug}-{}", self.tag)
+    }
+
+    /// A user's address at an organisation, for this run:
+    /// `ada@acme-1f0c9a2e.example.com`. The local part stays as given (the
+    /// password policy compares passwords with it).
+    pub fn email(&self, user: &str, org: &str) -> String {
+        format!("{user}@{org}-{}.example.com", self.tag)
+    }
+
+    /// An account id at an external provider, unique per run: `109876543210`
+    /// becomes `109876543210-1f0c9a2e`.
+    pub fn account(&self, id: &str) -> String {
+        format!("{id}-{}", self.tag)
     }
 }
