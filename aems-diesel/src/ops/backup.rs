@@ -563,9 +563,11 @@ struct RoleName {
 
 /// Restores the backup at `file` (named as [`backup`] names them; the
 /// ending picks the tool) into the empty database at `into_url`, in one
-/// transaction. The role should be a superuser: the backup creates
-/// extensions (`pg_stat_statements` among them) and objects owned by the
-/// schema owner. `progress` receives the tool's progress lines.
+/// transaction, then grants `CONNECT` on it to `aems_app` and
+/// `aems_monitor` again (a dump holds no database-level grants). The role
+/// should be a superuser: the backup creates extensions
+/// (`pg_stat_statements` among them) and objects owned by the schema owner.
+/// `progress` receives the tool's progress lines.
 pub async fn restore(
     file: &Path,
     into_url: &str,
@@ -631,7 +633,7 @@ pub async fn restore(
     let file = file.to_owned();
     let url = into_url.to_owned();
     let database = target.database;
-    tokio::task::spawn_blocking(move || {
+    let report = tokio::task::spawn_blocking(move || {
         let started = Instant::now();
         match format {
             BackupFormat::Custom => {
@@ -678,7 +680,7 @@ pub async fn restore(
                 fed?;
             }
         }
-        Ok(RestoreReport {
+        Ok::<_, BackupError>(RestoreReport {
             path: file,
             database,
             took: started.elapsed(),
@@ -689,7 +691,21 @@ pub async fn restore(
         action: "run the restore task for",
         path: PathBuf::from(into_url.split('@').next_back().unwrap_or("")),
         source: std::io::Error::other(e.to_string()),
-    })?
+    })??;
+    // A dump holds no database-level grants (pg_dump writes them only with
+    // --create): give the login roles their CONNECT again, as the
+    // migrations did.
+    let mut conn = connect(into_url).await?;
+    diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut conn,
+        "DO $$ BEGIN
+             EXECUTE pg_catalog.format('GRANT CONNECT ON DATABASE %I TO aems_app, aems_monitor',
+                                       pg_catalog.current_database());
+         END $$",
+    )
+    .await
+    .map_err(Error::from)?;
+    Ok(report)
 }
 
 #[cfg(test)]

@@ -104,7 +104,9 @@ impl Monitor {
 
     /// Client connections to this database, counted by state and
     /// application name (the spec's "active connections" query, for every
-    /// state), most first. The monitor's own connection is included.
+    /// state), most first. The monitor's own connection is included; a role
+    /// without `pg_monitor` sees other roles' sessions as
+    /// [`SessionState::Hidden`].
     pub async fn connections(&mut self) -> Result<Vec<ConnectionCount>> {
         #[derive(QueryableByName)]
         struct Row {
@@ -119,7 +121,10 @@ impl Monitor {
             "SELECT state, coalesce(application_name, '') AS application_name,
                     count(*) AS connections
              FROM pg_catalog.pg_stat_activity
-             WHERE datname = current_database() AND backend_type = 'client backend'
+             -- Without pg_monitor, another role's session shows no backend
+             -- type (nor state): counted as hidden rather than left out.
+             WHERE datname = current_database()
+               AND (backend_type = 'client backend' OR backend_type IS NULL)
              GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
         )
         .load(&mut self.conn)
