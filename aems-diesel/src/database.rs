@@ -209,7 +209,10 @@ impl Database {
 
     /// [`acquire`](Self::acquire), waiting at most `wait` for a free
     /// connection (health checks must answer even when the pool is exhausted).
-    pub(crate) async fn acquire_within(&self, wait: std::time::Duration) -> Result<PooledConnection> {
+    pub(crate) async fn acquire_within(
+        &self,
+        wait: std::time::Duration,
+    ) -> Result<PooledConnection> {
         let timeouts = deadpool::managed::Timeouts {
             wait: Some(wait),
             create: Some(self.config.connect_timeout),

@@ -171,9 +171,7 @@ fn url(flag: Option<String>, vars: &[&str]) -> Result<String, Failure> {
     flag.into_iter()
         .chain(vars.iter().filter_map(|v| std::env::var(v).ok()))
         .find(|u| !u.trim().is_empty())
-        .ok_or_else(|| {
-            format!("no database URL: pass --url or set {}", vars.join(" or ")).into()
-        })
+        .ok_or_else(|| format!("no database URL: pass --url or set {}", vars.join(" or ")).into())
 }
 
 /// A spinner on standard error while long work runs; hidden when standard
@@ -184,8 +182,7 @@ fn spinner(message: &str) -> ProgressBar {
     }
     let bar = ProgressBar::new_spinner();
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
-            .expect("a valid template"),
+        ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").expect("a valid template"),
     );
     bar.set_message(message.to_owned());
     bar.enable_steady_tick(Duration::from_millis(120));
@@ -220,7 +217,10 @@ async fn run(command: Command) -> Result<u8, Failure> {
         Command::Migrate { check, url: flag } => {
             let owner = url(flag, OWNER)?;
             if check {
-                let state = Monitor::connect_url(&owner).await?.migration_state().await?;
+                let state = Monitor::connect_url(&owner)
+                    .await?
+                    .migration_state()
+                    .await?;
                 for v in &state.unknown {
                     println!("unknown to this build: {v}");
                 }
@@ -231,7 +231,10 @@ async fn run(command: Command) -> Result<u8, Failure> {
                     return Ok(2);
                 }
                 if state.pending.is_empty() {
-                    println!("up to date ({} migrations)", migrations::known_versions().len());
+                    println!(
+                        "up to date ({} migrations)",
+                        migrations::known_versions().len()
+                    );
                     return Ok(0);
                 }
                 return Ok(1);
@@ -290,7 +293,11 @@ async fn run(command: Command) -> Result<u8, Failure> {
             println!(
                 "created {} partition(s) ahead, moved {} row(s) out of the default partition, dropped {} old partition(s)",
                 report.created_ahead,
-                report.moved_from_default.iter().map(|(_, n)| n).sum::<i64>(),
+                report
+                    .moved_from_default
+                    .iter()
+                    .map(|(_, n)| n)
+                    .sum::<i64>(),
                 report.dropped
             );
             Ok(0)
@@ -340,9 +347,10 @@ async fn run(command: Command) -> Result<u8, Failure> {
         Command::Restore { file, into } => {
             let bar = spinner("restoring…");
             let lines = bar.clone();
-            let report =
-                backup::restore(&file, &into, None, move |line| lines.set_message(line.to_owned()))
-                    .await;
+            let report = backup::restore(&file, &into, None, move |line| {
+                lines.set_message(line.to_owned())
+            })
+            .await;
             bar.finish_and_clear();
             let report = report?;
             println!(
@@ -368,7 +376,9 @@ async fn run(command: Command) -> Result<u8, Failure> {
             let keys = KeyRing::from_env()?.ok_or(
                 "AEMS_KEYS is not set: the demo data has encrypted columns (see KeyRing::from_env)",
             )?;
-            let db = Database::connect(DatabaseConfig::new(app)).await?.with_key_ring(keys);
+            let db = Database::connect(DatabaseConfig::new(app))
+                .await?
+                .with_key_ring(keys);
             let mut config = GeneratorConfig::new(seed, tenants, scale);
             if fast_hashes {
                 config = config.fast_hashes();

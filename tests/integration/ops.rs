@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use aems_diesel::ops::backup::{self, BackupError, BackupFormat, BackupOptions};
 use aems_diesel::ops::{
-    HealthOptions, HealthReason, HealthStatus, Monitor, NotAvailable, SessionState,
-    StatementStats, health, health_with,
+    HealthOptions, HealthReason, HealthStatus, Monitor, NotAvailable, SessionState, StatementStats,
+    health, health_with,
 };
 use aems_diesel::testing::TestDatabase;
 use aems_diesel::testing::generator::{GeneratorConfig, Scale, count_rows, generate};
@@ -33,7 +33,10 @@ struct Role {
 
 impl Role {
     async fn create(db: &TestDatabase, kind: &str, options: &str) -> Role {
-        let name = format!("aems_test_{kind}_{}", &Uuid::new_v4().simple().to_string()[..10]);
+        let name = format!(
+            "aems_test_{kind}_{}",
+            &Uuid::new_v4().simple().to_string()[..10]
+        );
         let password = Uuid::new_v4().simple().to_string();
         admin(db)
             .await
@@ -68,9 +71,7 @@ impl Drop for Role {
                 if let Ok((c, conn)) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
                     tokio::spawn(conn);
                     let _ = c
-                        .batch_execute(&format!(
-                            "DROP OWNED BY {name}; DROP ROLE IF EXISTS {name}"
-                        ))
+                        .batch_execute(&format!("DROP OWNED BY {name}; DROP ROLE IF EXISTS {name}"))
                         .await;
                 }
             })
@@ -109,7 +110,10 @@ async fn wait_for_state(admin: &Client, pid: i32, state: &str) {
 }
 
 async fn backend_pid(c: &Client) -> i32 {
-    c.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0)
+    c.query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0)
 }
 
 #[tokio::test]
@@ -134,7 +138,12 @@ async fn the_monitoring_role_reads_no_tenant_data() {
     let db = test_db().await;
     let monitor = Role::monitor(&db).await;
     let c = client(&monitor.url).await;
-    for table in ["auth.tenants", "sales.customers", "risk.audit_logs", "risk.audit_logs_default"] {
+    for table in [
+        "auth.tenants",
+        "sales.customers",
+        "risk.audit_logs",
+        "risk.audit_logs_default",
+    ] {
         let err = c
             .query(&format!("SELECT count(*) FROM {table}"), &[])
             .await
@@ -168,7 +177,12 @@ async fn long_running_queries_and_idle_transactions_count_only_over_their_thresh
     wait_for_state(&admin, idler_pid, "idle in transaction").await;
 
     let defaults = health(&database).await.unwrap();
-    assert_eq!(defaults.status, HealthStatus::Healthy, "{:?}", defaults.reasons);
+    assert_eq!(
+        defaults.status,
+        HealthStatus::Healthy,
+        "{:?}",
+        defaults.reasons
+    );
 
     let strict = HealthOptions::default()
         .long_query(Duration::ZERO)
@@ -194,7 +208,10 @@ async fn long_running_queries_and_idle_transactions_count_only_over_their_thresh
     let long = &report.long_running_queries[0];
     assert_eq!(long.pid, sleeper_pid);
     assert_eq!(long.state, SessionState::Active);
-    assert!(long.query.as_deref().unwrap().contains("pg_sleep"), "{long:?}");
+    assert!(
+        long.query.as_deref().unwrap().contains("pg_sleep"),
+        "{long:?}"
+    );
     assert_eq!(report.idle_in_transaction[0].pid, idler_pid);
 
     admin
@@ -243,7 +260,12 @@ async fn pending_migrations_fail_health_and_unknown_ones_degrade_it() {
         .await
         .unwrap();
     let report = health(&database).await.unwrap();
-    assert_eq!(report.status, HealthStatus::Degraded, "{:?}", report.reasons);
+    assert_eq!(
+        report.status,
+        HealthStatus::Degraded,
+        "{:?}",
+        report.reasons
+    );
     assert_eq!(report.unknown_migrations, vec!["29991231235959".to_owned()]);
 
     admin
@@ -298,10 +320,9 @@ async fn a_monitor_without_pg_monitor_is_reported_and_misses_other_sessions() {
     let report = health(&database).await.unwrap();
     assert_eq!(report.status, HealthStatus::Degraded);
     assert!(
-        report
-            .reasons
-            .iter()
-            .any(|r| matches!(r, HealthReason::MonitorLacksPgMonitor { role } if role == db.app_role())),
+        report.reasons.iter().any(
+            |r| matches!(r, HealthReason::MonitorLacksPgMonitor { role } if role == db.app_role())
+        ),
         "{:?}",
         report.reasons
     );
@@ -364,7 +385,10 @@ async fn connections_are_counted_by_state_and_application() {
         .unwrap_or_else(|| panic!("{counts:?}"));
     assert_eq!(ours.state, SessionState::IdleInTransaction);
     assert_eq!(ours.connections, 1);
-    assert!(counts.iter().all(|c| c.state != SessionState::Hidden), "{counts:?}");
+    assert!(
+        counts.iter().all(|c| c.state != SessionState::Hidden),
+        "{counts:?}"
+    );
 }
 
 #[tokio::test]
@@ -382,7 +406,11 @@ async fn the_slowest_statements_come_from_pg_stat_statements_of_this_database_on
     };
     let slow = statements
         .iter()
-        .find(|s| s.query.as_deref().is_some_and(|q| q.contains("ops_slow_marker")))
+        .find(|s| {
+            s.query
+                .as_deref()
+                .is_some_and(|q| q.contains("ops_slow_marker"))
+        })
         .unwrap_or_else(|| panic!("{statements:#?}"));
     assert_eq!(slow.calls, 1);
     assert!(slow.mean_exec_time >= Duration::from_millis(50), "{slow:?}");
@@ -399,11 +427,11 @@ async fn the_slowest_statements_come_from_pg_stat_statements_of_this_database_on
     let StatementStats::Available(theirs) = m.slowest_statements(500).await.unwrap() else {
         panic!("not available");
     };
-    assert!(
-        !theirs
-            .iter()
-            .any(|s| s.query.as_deref().is_some_and(|q| q.contains("ops_slow_marker")))
-    );
+    assert!(!theirs.iter().any(|s| {
+        s.query
+            .as_deref()
+            .is_some_and(|q| q.contains("ops_slow_marker"))
+    }));
 }
 
 #[tokio::test]
@@ -499,8 +527,14 @@ async fn dead_tuples_and_the_last_vacuum_are_seen_per_table() {
         )
         .await
         .unwrap();
-    admin.batch_execute("DELETE FROM public.ops_churn WHERE id <= 400").await.unwrap();
-    admin.batch_execute("SELECT pg_stat_force_next_flush()").await.unwrap();
+    admin
+        .batch_execute("DELETE FROM public.ops_churn WHERE id <= 400")
+        .await
+        .unwrap();
+    admin
+        .batch_execute("SELECT pg_stat_force_next_flush()")
+        .await
+        .unwrap();
     admin.batch_execute("SELECT 1").await.unwrap();
     let mut m = Monitor::connect_url(&monitor.url).await.unwrap();
     let find = |rows: Vec<aems_diesel::ops::TableMaintenance>| {
@@ -511,7 +545,10 @@ async fn dead_tuples_and_the_last_vacuum_are_seen_per_table() {
     let before = find(m.table_maintenance().await.unwrap());
     assert_eq!(before.dead_tuples, 400, "{before:?}");
     assert_eq!(before.last_vacuum, None);
-    admin.batch_execute("VACUUM public.ops_churn").await.unwrap();
+    admin
+        .batch_execute("VACUUM public.ops_churn")
+        .await
+        .unwrap();
     let after = find(m.table_maintenance().await.unwrap());
     assert_eq!(after.dead_tuples, 0, "{after:?}");
     assert!(after.last_vacuum.is_some(), "{after:?}");
@@ -540,7 +577,11 @@ async fn a_role_subject_to_row_level_security_is_refused_a_backup() {
         "{}",
         chain(&err)
     );
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing written");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "nothing written"
+    );
 
     // The documented backup role: BYPASSRLS and pg_read_all_data.
     let backup_role = Role::create(&db, "bak", "BYPASSRLS IN ROLE pg_read_all_data").await;
@@ -567,7 +608,10 @@ fn retention_deletes_only_this_databases_old_backups() {
         "shop_20000101T000000Z.dump".to_owned(),
         "aems_shop_20000101.dump".to_owned(),
     ];
-    for name in [&old, &old_gz, &recent, &other_db].into_iter().chain(foreign.iter()) {
+    for name in [&old, &old_gz, &recent, &other_db]
+        .into_iter()
+        .chain(foreign.iter())
+    {
         std::fs::write(dir.join(name), b"x").unwrap();
     }
     // A directory with a backup's name is not a file of ours either.
@@ -703,9 +747,17 @@ async fn restore_drill(format: BackupFormat) {
 
     let before = inventory(&source).await;
     let after = inventory(&target).await;
-    assert!(before.iter().any(|l| l.starts_with("relation sales.customers") && !l.ends_with("rows=0")));
+    assert!(
+        before
+            .iter()
+            .any(|l| l.starts_with("relation sales.customers") && !l.ends_with("rows=0"))
+    );
     assert!(before.iter().any(|l| l.starts_with("policy ")));
-    assert!(before.iter().any(|l| l.starts_with("partition risk.audit_logs_")));
+    assert!(
+        before
+            .iter()
+            .any(|l| l.starts_with("partition risk.audit_logs_"))
+    );
     let missing: Vec<_> = before.iter().filter(|l| !after.contains(l)).collect();
     let extra: Vec<_> = after.iter().filter(|l| !before.contains(l)).collect();
     assert!(
@@ -725,14 +777,19 @@ async fn restore_drill(format: BackupFormat) {
     // And the restored database is itself healthy (the migrations are all
     // there, nothing in the default partition).
     let monitor = Role::monitor(&target).await;
-    let health = health(&database_with_monitor(&target, &monitor)).await.unwrap();
+    let health = health(&database_with_monitor(&target, &monitor))
+        .await
+        .unwrap();
     assert_eq!(health.status, HealthStatus::Healthy, "{:?}", health.reasons);
 
     // Restoring again into the now full database is refused.
     let again = backup::restore(&report.path, &target.admin_url(), None, |_| {})
         .await
         .unwrap_err();
-    assert!(matches!(again, BackupError::TargetNotEmpty { .. }), "{again}");
+    assert!(
+        matches!(again, BackupError::TargetNotEmpty { .. }),
+        "{again}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -744,4 +801,233 @@ async fn restore_drill_custom_format() {
 #[tokio::test]
 async fn restore_drill_plain_gzip() {
     restore_drill(BackupFormat::PlainGz).await;
+}
+
+/// The `aems` binary (feature `cli`): exit codes, JSON, and a backup and
+/// restore through it. CI runs these with `--features cli`.
+#[cfg(feature = "cli")]
+mod cli {
+    use std::process::{Command, Output};
+
+    use super::*;
+
+    fn aems(args: &[&str]) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_aems"));
+        for var in [
+            "AEMS_DATABASE_URL",
+            "DATABASE_URL",
+            "AEMS_MIGRATION_DATABASE_URL",
+            "AEMS_MONITOR_DATABASE_URL",
+            "AEMS_BACKUP_DATABASE_URL",
+            "AEMS_KEYS",
+        ] {
+            command.env_remove(var);
+        }
+        command.args(args).output().expect("aems runs")
+    }
+
+    fn code(output: &Output) -> i32 {
+        output.status.code().expect("an exit code")
+    }
+
+    fn text(output: &Output) -> String {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    }
+
+    #[test]
+    fn every_command_has_help() {
+        for command in [
+            &["--help"][..],
+            &["migrate", "--help"],
+            &["health", "--help"],
+            &["partitions", "--help"],
+            &["partitions", "maintain", "--help"],
+            &["backup", "--help"],
+            &["restore", "--help"],
+            &["seed", "--help"],
+        ] {
+            let out = aems(command);
+            assert_eq!(code(&out), 0, "{command:?}: {}", text(&out));
+            assert!(text(&out).contains("Usage:"), "{command:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn health_exits_0_healthy_1_degraded_2_failing() {
+        let db = test_db().await;
+        let monitor = Role::monitor(&db).await;
+        let app = db.app_url();
+        let out = aems(&[
+            "health",
+            "--json",
+            "--url",
+            &app,
+            "--monitor-url",
+            &monitor.url,
+        ]);
+        assert_eq!(code(&out), 0, "{}", text(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["status"], "healthy");
+        assert_eq!(json["audit_default_partition_rows"], 0);
+        assert!(json["round_trip_ms"].as_f64().is_some(), "{json}");
+
+        admin(&db)
+            .await
+            .batch_execute(
+                "INSERT INTO risk.audit_logs (action, entity_type, \"timestamp\")
+                 VALUES ('test', 'ops', '2001-01-15T00:00:00Z')",
+            )
+            .await
+            .unwrap();
+        let out = aems(&[
+            "health",
+            "--json",
+            "--url",
+            &app,
+            "--monitor-url",
+            &monitor.url,
+        ]);
+        assert_eq!(code(&out), 1, "{}", text(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            json["reasons"][0]["reason"],
+            "audit_rows_in_default_partition"
+        );
+        assert_eq!(json["reasons"][0]["rows"], 1);
+
+        // The owner's URL repairs it.
+        let out = aems(&["partitions", "maintain", "--url", &db.admin_url()]);
+        assert_eq!(code(&out), 0, "{}", text(&out));
+        let out = aems(&["health", "--url", &app, "--monitor-url", &monitor.url]);
+        assert_eq!(code(&out), 0, "{}", text(&out));
+        assert!(text(&out).starts_with("healthy"), "{}", text(&out));
+
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let nowhere = format!("postgres://nobody:x@127.0.0.1:{port}/aems");
+        let out = aems(&["health", "--url", &nowhere]);
+        assert_eq!(code(&out), 2, "{}", text(&out));
+        assert!(
+            text(&out).contains("not accepting connections"),
+            "{}",
+            text(&out)
+        );
+        // No URL at all is an error, exit 2, saying which variables it read.
+        let out = aems(&["health"]);
+        assert_eq!(code(&out), 2);
+        assert!(text(&out).contains("AEMS_DATABASE_URL"), "{}", text(&out));
+    }
+
+    #[tokio::test]
+    async fn migrate_check_exits_1_while_migrations_are_pending() {
+        let db = TestDatabase::empty().await.unwrap();
+        let owner = db.admin_url();
+        let out = aems(&["migrate", "--check", "--url", &owner]);
+        assert_eq!(code(&out), 1, "{}", text(&out));
+        assert!(text(&out).contains("pending: "), "{}", text(&out));
+        let out = aems(&["migrate", "--url", &owner]);
+        assert_eq!(code(&out), 0, "{}", text(&out));
+        let out = aems(&["migrate", "--check", "--url", &owner]);
+        assert_eq!(code(&out), 0, "{}", text(&out));
+        assert!(text(&out).contains("up to date"), "{}", text(&out));
+    }
+
+    #[tokio::test]
+    async fn seed_fills_the_database_through_the_library() {
+        let db = test_db().await;
+        let keys = format!("1:{}", KeyRing::encode_key(&KeyRing::generate_key()));
+        let args = [
+            "seed",
+            "--url",
+            &db.app_url(),
+            "--owner-url",
+            &db.admin_url(),
+            "--tenants",
+            "1",
+            "--scale",
+            "tiny",
+            "--fast-hashes",
+        ];
+        let without_keys = aems(&args);
+        assert_eq!(code(&without_keys), 2);
+        assert!(
+            text(&without_keys).contains("AEMS_KEYS"),
+            "{}",
+            text(&without_keys)
+        );
+        let out = Command::new(env!("CARGO_BIN_EXE_aems"))
+            .env("AEMS_KEYS", keys)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 0, "{}", text(&out));
+        let customers: i64 = admin(&db)
+            .await
+            .query_one("SELECT count(*) FROM sales.customers", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert!(customers > 0);
+    }
+
+    #[tokio::test]
+    async fn backup_and_restore_through_the_binary() {
+        let source = test_db().await;
+        let dir = temp_dir("cli");
+        let dir_text = dir.display().to_string();
+        std::fs::write(dir.join("keep-me.txt"), b"not a backup").unwrap();
+        let yesterday = backup::backup_file_name(
+            source.name(),
+            BackupFormat::Custom,
+            chrono::Utc::now() - chrono::TimeDelta::days(1),
+        );
+        std::fs::write(dir.join(&yesterday), b"an old backup").unwrap();
+        let out = aems(&[
+            "backup",
+            "--dir",
+            &dir_text,
+            "--keep-days",
+            "0",
+            "--json",
+            "--url",
+            &source.admin_url(),
+        ]);
+        assert_eq!(code(&out), 0, "{}", text(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let file = json["path"].as_str().unwrap().to_owned();
+        // --keep-days 0: yesterday's goes, the new one stays.
+        assert_eq!(
+            json["removed"],
+            serde_json::json!([dir.join(&yesterday).display().to_string()])
+        );
+        assert!(std::path::Path::new(&file).exists());
+
+        let target = TestDatabase::empty().await.unwrap();
+        let out = aems(&["restore", &file, "--into", &target.admin_url()]);
+        assert_eq!(code(&out), 0, "{}", text(&out));
+        let tables: i64 = admin(&target)
+            .await
+            .query_one(
+                "SELECT count(*) FROM pg_tables WHERE schemaname IN ('auth', 'sales', 'risk')",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert!(tables > 5, "{tables}");
+        // Into a database that is no longer empty: refused, exit 2.
+        let out = aems(&["restore", &file, "--into", &target.admin_url()]);
+        assert_eq!(code(&out), 2);
+        assert!(text(&out).contains("not empty"), "{}", text(&out));
+        // The stranger in the directory is still there.
+        assert!(dir.join("keep-me.txt").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

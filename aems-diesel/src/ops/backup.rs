@@ -149,7 +149,10 @@ pub struct BackupReport {
     /// When the dump started (the time in the file's name).
     pub taken_at: DateTime<Utc>,
     /// How long it took.
-    #[cfg_attr(feature = "serde", serde(with = "super::serde_duration", rename = "took_ms"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(with = "super::serde_duration", rename = "took_ms")
+    )]
     pub took: Duration,
     /// Older backups the retention deleted.
     pub removed: Vec<PathBuf>,
@@ -165,7 +168,10 @@ pub struct RestoreReport {
     /// The database restored into.
     pub database: String,
     /// How long it took.
-    #[cfg_attr(feature = "serde", serde(with = "super::serde_duration", rename = "took_ms"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(with = "super::serde_duration", rename = "took_ms")
+    )]
     pub took: Duration,
 }
 
@@ -174,7 +180,9 @@ pub struct RestoreReport {
 #[non_exhaustive]
 pub enum BackupError {
     /// A PostgreSQL client program is nowhere to be found.
-    #[error("{tool} not found ({searched}); install the PostgreSQL client programs or set AEMS_PG_BINDIR")]
+    #[error(
+        "{tool} not found ({searched}); install the PostgreSQL client programs or set AEMS_PG_BINDIR"
+    )]
     ToolNotFound {
         /// The program.
         tool: &'static str,
@@ -212,7 +220,9 @@ pub enum BackupError {
     },
     /// The target database already holds tables: a restore goes into an
     /// empty database only.
-    #[error("database {database} is not empty ({tables} table(s)): restore into a new, empty database")]
+    #[error(
+        "database {database} is not empty ({tables} table(s)): restore into a new, empty database"
+    )]
     TargetNotEmpty {
         /// The database.
         database: String,
@@ -301,6 +311,18 @@ pub fn remove_expired(
     keep_days: u32,
     now: DateTime<Utc>,
 ) -> Result<Vec<PathBuf>, BackupError> {
+    remove_expired_sparing(dir, database, keep_days, now, None)
+}
+
+/// [`remove_expired`], never deleting `spare` (the backup just written,
+/// even with `keep_days = 0`).
+fn remove_expired_sparing(
+    dir: &Path,
+    database: &str,
+    keep_days: u32,
+    now: DateTime<Utc>,
+    spare: Option<&Path>,
+) -> Result<Vec<PathBuf>, BackupError> {
     let cutoff = now - TimeDelta::days(i64::from(keep_days));
     let mut removed = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io("read", dir))? {
@@ -312,8 +334,8 @@ pub fn remove_expired(
             continue;
         };
         let is_file = entry.file_type().map(|t| t.is_file()).unwrap_or(false);
-        if is_file && at < cutoff {
-            let path = entry.path();
+        let path = entry.path();
+        if is_file && at < cutoff && Some(path.as_path()) != spare {
             std::fs::remove_file(&path).map_err(io("remove", &path))?;
             removed.push(path);
         }
@@ -416,7 +438,10 @@ fn command(tool: &Path, url: &str) -> Command {
     if let Some(password) = password {
         command.env("PGPASSWORD", password);
     }
-    command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     command
 }
 
@@ -512,7 +537,8 @@ pub async fn backup(
     tokio::task::spawn_blocking(move || {
         let started = Instant::now();
         let mut dump = command(&pg_dump, &url);
-        dump.arg("--verbose").arg(format!("--file={}", partial.display()));
+        dump.arg("--verbose")
+            .arg(format!("--file={}", partial.display()));
         match format {
             BackupFormat::Custom => dump.arg("--format=custom"),
             BackupFormat::PlainGz => dump.args(["--format=plain", "--compress=6"]),
@@ -526,7 +552,7 @@ pub async fn backup(
         let took = started.elapsed();
         let bytes = std::fs::metadata(&path).map_err(io("read", &path))?.len();
         let removed = match keep_days {
-            Some(days) => remove_expired(&dir, &database, days, Utc::now())?,
+            Some(days) => remove_expired_sparing(&dir, &database, days, Utc::now(), Some(&path))?,
             None => Vec::new(),
         };
         Ok(BackupReport {
@@ -574,12 +600,12 @@ pub async fn restore(
     bin_dir: Option<&Path>,
     mut progress: impl FnMut(&str) + Send + 'static,
 ) -> Result<RestoreReport, BackupError> {
-    let name = file
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| BackupError::NotABackup {
-            path: file.to_owned(),
-        })?;
+    let name =
+        file.file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| BackupError::NotABackup {
+                path: file.to_owned(),
+            })?;
     let format = if name.starts_with("aems_") && name.ends_with(BackupFormat::Custom.extension()) {
         BackupFormat::Custom
     } else if name.starts_with("aems_") && name.ends_with(BackupFormat::PlainGz.extension()) {
@@ -613,13 +639,12 @@ pub async fn restore(
             tables: target.tables,
         });
     }
-    let present: Vec<RoleName> = sql_query(
-        "SELECT rolname::text AS role FROM pg_catalog.pg_roles WHERE rolname = ANY($1)",
-    )
-    .bind::<diesel::sql_types::Array<Text>, _>(LIBRARY_ROLES.map(str::to_owned).to_vec())
-    .load(&mut conn)
-    .await
-    .map_err(Error::from)?;
+    let present: Vec<RoleName> =
+        sql_query("SELECT rolname::text AS role FROM pg_catalog.pg_roles WHERE rolname = ANY($1)")
+            .bind::<diesel::sql_types::Array<Text>, _>(LIBRARY_ROLES.map(str::to_owned).to_vec())
+            .load(&mut conn)
+            .await
+            .map_err(Error::from)?;
     let missing: Vec<String> = LIBRARY_ROLES
         .iter()
         .filter(|r| !present.iter().any(|p| p.role == **r))

@@ -92,10 +92,16 @@ pub enum HealthReason {
     /// [`HealthOptions::slow_round_trip`]. Degraded.
     SlowRoundTrip {
         /// What it took.
-        #[cfg_attr(feature = "serde", serde(with = "super::serde_duration", rename = "latency_ms"))]
+        #[cfg_attr(
+            feature = "serde",
+            serde(with = "super::serde_duration", rename = "latency_ms")
+        )]
         latency: Duration,
         /// The threshold.
-        #[cfg_attr(feature = "serde", serde(with = "super::serde_duration", rename = "threshold_ms"))]
+        #[cfg_attr(
+            feature = "serde",
+            serde(with = "super::serde_duration", rename = "threshold_ms")
+        )]
         threshold: Duration,
     },
     /// Statements have been running longer than
@@ -104,7 +110,10 @@ pub enum HealthReason {
         /// How many.
         count: usize,
         /// The longest one's running time.
-        #[cfg_attr(feature = "serde", serde(with = "super::serde_duration", rename = "longest_ms"))]
+        #[cfg_attr(
+            feature = "serde",
+            serde(with = "super::serde_duration", rename = "longest_ms")
+        )]
         longest: Duration,
     },
     /// Sessions have sat idle inside a transaction longer than
@@ -113,7 +122,10 @@ pub enum HealthReason {
         /// How many.
         count: usize,
         /// The longest one's idle time.
-        #[cfg_attr(feature = "serde", serde(with = "super::serde_duration", rename = "longest_ms"))]
+        #[cfg_attr(
+            feature = "serde",
+            serde(with = "super::serde_duration", rename = "longest_ms")
+        )]
         longest: Duration,
     },
     /// Audit rows sit in `risk.audit_logs_default`: partition maintenance is
@@ -309,7 +321,10 @@ pub struct HealthReport {
     pub accepting_connections: bool,
     /// A trivial statement through the application's pool, round trip
     /// included (`None` when no pooled connection could be had).
-    #[cfg_attr(feature = "serde", serde(with = "super::serde_duration::option", rename = "round_trip_ms"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(with = "super::serde_duration::option", rename = "round_trip_ms")
+    )]
     pub round_trip: Option<Duration>,
     /// The pool before the check took a connection from it.
     pub pool: PoolStatus,
@@ -434,7 +449,10 @@ pub async fn health_with(db: &Database, options: HealthOptions) -> crate::Result
             }
             Err(e) => reasons.push(failed(Check::LongRunningQueries, e)),
         }
-        match monitor.idle_in_transaction(options.idle_in_transaction).await {
+        match monitor
+            .idle_in_transaction(options.idle_in_transaction)
+            .await
+        {
             Ok(sessions) => {
                 if let Some(longest) = longest(&sessions, |s| s.state_duration) {
                     reasons.push(HealthReason::IdleInTransaction {

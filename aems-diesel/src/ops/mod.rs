@@ -31,7 +31,9 @@ pub mod backup;
 mod health;
 mod monitoring;
 
-pub use health::{Check, HealthOptions, HealthReason, HealthReport, HealthStatus, health, health_with};
+pub use health::{
+    Check, HealthOptions, HealthReason, HealthReport, HealthStatus, health, health_with,
+};
 pub use monitoring::{
     BlockCounts, CacheHitRatio, ConnectionCount, MigrationState, Monitor, NotAvailable,
     RelationSize, SchemaSize, Session, SessionState, StatementStat, StatementStats,

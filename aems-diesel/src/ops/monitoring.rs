@@ -163,7 +163,12 @@ impl Monitor {
         .await
     }
 
-    async fn sessions(&mut self, filter: &str, order: &str, over: Duration) -> Result<Vec<Session>> {
+    async fn sessions(
+        &mut self,
+        filter: &str,
+        order: &str,
+        over: Duration,
+    ) -> Result<Vec<Session>> {
         #[derive(QueryableByName)]
         struct Row {
             #[diesel(sql_type = Integer)]
@@ -376,7 +381,11 @@ impl Monitor {
                 }),
             }
         }
-        sizes.sort_by(|a, b| b.total_bytes.cmp(&a.total_bytes).then(a.schema.cmp(&b.schema)));
+        sizes.sort_by(|a, b| {
+            b.total_bytes
+                .cmp(&a.total_bytes)
+                .then(a.schema.cmp(&b.schema))
+        });
         Ok(sizes)
     }
 
@@ -611,13 +620,25 @@ pub struct Session {
     /// Its state.
     pub state: SessionState,
     /// Since its current (or last) statement started.
-    #[cfg_attr(feature = "serde", serde(with = "super::serde_duration::option", rename = "query_duration_ms"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(with = "super::serde_duration::option", rename = "query_duration_ms")
+    )]
     pub query_duration: Option<Duration>,
     /// Since its state last changed.
-    #[cfg_attr(feature = "serde", serde(with = "super::serde_duration::option", rename = "state_duration_ms"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(with = "super::serde_duration::option", rename = "state_duration_ms")
+    )]
     pub state_duration: Option<Duration>,
     /// Since its transaction began (`None` outside a transaction).
-    #[cfg_attr(feature = "serde", serde(with = "super::serde_duration::option", rename = "transaction_duration_ms"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            with = "super::serde_duration::option",
+            rename = "transaction_duration_ms"
+        )
+    )]
     pub transaction_duration: Option<Duration>,
     /// The start of its statement's text (hidden without `pg_monitor`).
     pub query: Option<String>,
@@ -641,7 +662,10 @@ pub enum NotAvailable {
 /// What [`Monitor::slowest_statements`] found.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(tag = "status", content = "statements", rename_all = "snake_case"))]
+#[cfg_attr(
+    feature = "serde",
+    serde(tag = "status", content = "statements", rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum StatementStats {
     /// The statements, slowest on average first.
@@ -664,16 +688,28 @@ pub struct StatementStat {
     /// Rows it returned or touched, in total.
     pub rows: i64,
     /// Time spent executing it, in total.
-    #[cfg_attr(feature = "serde", serde(with = "super::serde_duration", rename = "total_exec_time_ms"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(with = "super::serde_duration", rename = "total_exec_time_ms")
+    )]
     pub total_exec_time: Duration,
     /// Mean execution time.
-    #[cfg_attr(feature = "serde", serde(with = "super::serde_duration", rename = "mean_exec_time_ms"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(with = "super::serde_duration", rename = "mean_exec_time_ms")
+    )]
     pub mean_exec_time: Duration,
     /// Standard deviation of the execution time.
-    #[cfg_attr(feature = "serde", serde(with = "super::serde_duration", rename = "stddev_exec_time_ms"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(with = "super::serde_duration", rename = "stddev_exec_time_ms")
+    )]
     pub stddev_exec_time: Duration,
     /// Longest execution.
-    #[cfg_attr(feature = "serde", serde(with = "super::serde_duration", rename = "max_exec_time_ms"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(with = "super::serde_duration", rename = "max_exec_time_ms")
+    )]
     pub max_exec_time: Duration,
 }
 
