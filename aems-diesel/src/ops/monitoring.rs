@@ -239,12 +239,7 @@ impl Monitor {
         )
         .get_result(&mut self.conn)
         .await?;
-        let preloaded = ext.preload.split(',').any(|lib| {
-            let lib = lib.trim().trim_matches('"');
-            let lib = lib.rsplit('/').next().unwrap_or(lib);
-            lib.strip_suffix(".so").unwrap_or(lib) == "pg_stat_statements"
-        });
-        if !preloaded {
+        if !preloads_pg_stat_statements(&ext.preload) {
             return Ok(StatementStats::NotAvailable(NotAvailable::NotPreloaded));
         }
         let Some(schema) = ext.schema else {
@@ -537,6 +532,17 @@ impl Monitor {
     }
 }
 
+/// Whether a `shared_preload_libraries` value loads pg_stat_statements: a
+/// list such as `'pg_stat_statements, auto_explain'`, whose names may be
+/// quoted or given as paths (`$libdir/pg_stat_statements.so`).
+fn preloads_pg_stat_statements(setting: &str) -> bool {
+    setting.split(',').any(|lib| {
+        let lib = lib.trim().trim_matches('"');
+        let lib = lib.rsplit('/').next().unwrap_or(lib);
+        lib.strip_suffix(".so").unwrap_or(lib) == "pg_stat_statements"
+    })
+}
+
 /// The state of a session, as `pg_stat_activity` says it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -826,4 +832,30 @@ pub struct MigrationState {
     /// Applied to the database, unknown to this build: the database was
     /// migrated by a newer build (this one refuses to migrate it).
     pub unknown: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_preload_setting_is_read_by_library_name() {
+        for loaded in [
+            "pg_stat_statements",
+            "auto_explain, pg_stat_statements",
+            "\"pg_stat_statements\"",
+            "$libdir/pg_stat_statements.so",
+            " pg_stat_statements ,auto_explain",
+        ] {
+            assert!(preloads_pg_stat_statements(loaded), "{loaded}");
+        }
+        for not_loaded in [
+            "",
+            "auto_explain",
+            "pg_stat_statements_extra",
+            "my_pg_stat_statements",
+        ] {
+            assert!(!preloads_pg_stat_statements(not_loaded), "{not_loaded}");
+        }
+    }
 }
