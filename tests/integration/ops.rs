@@ -649,7 +649,7 @@ async fn inventory(db: &TestDatabase) -> Vec<String> {
                     c.relrowsecurity, c.relforcerowsecurity, coalesce(c.relacl::text, '')
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')
-               AND n.nspname IN ('public', 'auth', 'sales', 'finance', 'hr', 'products', 'risk', 'analytics')
+               AND n.nspname IN ('public', 'auth', 'sales', 'finance', 'hr', 'products', 'risk', 'analytics', 'aems_exporter')
              ORDER BY 1",
             &[],
         )
@@ -685,12 +685,12 @@ async fn inventory(db: &TestDatabase) -> Vec<String> {
         "SELECT format('function %s acl=%s definer=%s owner=%s', p.oid::regprocedure::text,
                 coalesce(p.proacl::text, ''), p.prosecdef, pg_get_userbyid(p.proowner))
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-         WHERE n.nspname IN ('public', 'auth', 'sales', 'finance', 'hr', 'products', 'risk', 'analytics')
+         WHERE n.nspname IN ('public', 'auth', 'sales', 'finance', 'hr', 'products', 'risk', 'analytics', 'aems_exporter')
            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
          ORDER BY 1",
         "SELECT format('schema %s acl=%s owner=%s', nspname, coalesce(nspacl::text, ''),
                 pg_get_userbyid(nspowner))
-         FROM pg_namespace WHERE nspname IN ('auth', 'sales', 'finance', 'hr', 'products', 'risk', 'analytics')
+         FROM pg_namespace WHERE nspname IN ('auth', 'sales', 'finance', 'hr', 'products', 'risk', 'analytics', 'aems_exporter')
          ORDER BY 1",
         "SELECT format('partition %s', c.relid::regclass::text)
          FROM pg_partition_tree('risk.audit_logs') c ORDER BY 1",
@@ -701,9 +701,11 @@ async fn inventory(db: &TestDatabase) -> Vec<String> {
          FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid
          JOIN pg_roles u ON u.oid = m.member
          WHERE r.rolname IN ('application_user', 'aems_platform', 'aems_app', 'aems_audit_writer',
-                             'aems_search', 'aems_monitor', 'pg_monitor')
+                             'aems_search', 'aems_monitor', 'aems_exporter',
+                             'aems_exporter_definer', 'pg_monitor')
            AND u.rolname IN ('application_user', 'aems_platform', 'aems_app', 'aems_audit_writer',
-                             'aems_search', 'aems_monitor')
+                             'aems_search', 'aems_monitor', 'aems_exporter',
+                             'aems_exporter_definer')
          ORDER BY 1",
     ] {
         for row in admin.query(query, &[]).await.unwrap() {

@@ -49,13 +49,15 @@ use crate::error::Error;
 
 /// The roles the schema's grants and policies name; a restore needs them in
 /// the target cluster.
-pub const LIBRARY_ROLES: [&str; 6] = [
+pub const LIBRARY_ROLES: [&str; 8] = [
     "application_user",
     "aems_platform",
     "aems_app",
     "aems_audit_writer",
     "aems_search",
     "aems_monitor",
+    "aems_exporter",
+    "aems_exporter_definer",
 ];
 
 /// The spec's retention: backups older than this many days are deleted.
@@ -589,8 +591,8 @@ struct RoleName {
 
 /// Restores the backup at `file` (named as [`backup`] names them; the
 /// ending picks the tool) into the empty database at `into_url`, in one
-/// transaction, then grants `CONNECT` on it to `aems_app` and
-/// `aems_monitor` again (a dump holds no database-level grants). The role
+/// transaction, then grants `CONNECT` on it to `aems_app`,
+/// `aems_monitor` and `aems_exporter` again (a dump holds no database-level grants). The role
 /// should be a superuser: the backup creates extensions
 /// (`pg_stat_statements` among them) and objects owned by the schema owner.
 /// `progress` receives the tool's progress lines.
@@ -724,7 +726,7 @@ pub async fn restore(
     diesel_async::SimpleAsyncConnection::batch_execute(
         &mut conn,
         "DO $$ BEGIN
-             EXECUTE pg_catalog.format('GRANT CONNECT ON DATABASE %I TO aems_app, aems_monitor',
+             EXECUTE pg_catalog.format('GRANT CONNECT ON DATABASE %I TO aems_app, aems_monitor, aems_exporter',
                                        pg_catalog.current_database());
          END $$",
     )
