@@ -43,6 +43,12 @@ pub struct DatabaseConfig {
     /// Whether connections go through a transaction-pooling bouncer (detected
     /// by default; see [`PoolerMode`]).
     pub pooler: PoolerMode,
+    /// Where [`ops`](crate::ops) reads the server's health: a URL as a member
+    /// of `aems_monitor` (PostgreSQL's `pg_monitor`, see `docs/operations.md`).
+    /// `None`: the pool's own [`url`](Self::url), whose role sees only its own
+    /// sessions — health then says so
+    /// ([`HealthReason::MonitorLacksPgMonitor`](crate::ops::HealthReason::MonitorLacksPgMonitor)).
+    pub monitor_url: Option<String>,
 }
 
 impl std::fmt::Debug for DatabaseConfig {
@@ -54,6 +60,7 @@ impl std::fmt::Debug for DatabaseConfig {
             .field("acquire_timeout", &self.acquire_timeout)
             .field("statement_cache", &self.statement_cache)
             .field("pooler", &self.pooler)
+            .field("monitor_url", &self.monitor_url.as_deref().map(redact_url))
             .finish()
     }
 }
@@ -69,6 +76,7 @@ impl DatabaseConfig {
             acquire_timeout: Duration::from_secs(30),
             statement_cache: true,
             pooler: PoolerMode::Detect,
+            monitor_url: None,
         }
     }
 
@@ -82,6 +90,7 @@ impl DatabaseConfig {
     /// | `AEMS_DB_ACQUIRE_TIMEOUT_MS` | pool wait | 30000 |
     /// | `AEMS_DB_STATEMENT_CACHE` | `true`/`false` | true |
     /// | `AEMS_DB_POOLER` | `detect`, `direct` or `transaction` (see [`PoolerMode`]) | detect |
+    /// | `AEMS_MONITOR_DATABASE_URL` (or `AEMS_MIGRATION_DATABASE_URL`) | [`monitor_url`](Self::monitor_url) | none |
     pub fn from_env() -> Result<Self> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -134,7 +143,16 @@ impl DatabaseConfig {
                 }
             };
         }
+        config.monitor_url = lookup("AEMS_MONITOR_DATABASE_URL")
+            .or_else(|| lookup("AEMS_MIGRATION_DATABASE_URL"))
+            .filter(|u| !u.trim().is_empty());
         Ok(config)
+    }
+
+    /// Sets [`monitor_url`](Self::monitor_url).
+    pub fn monitor_url(mut self, url: impl Into<String>) -> Self {
+        self.monitor_url = Some(url.into());
+        self
     }
 
     /// Sets [`pooler`](Self::pooler).
@@ -345,10 +363,32 @@ mod tests {
     }
 
     #[test]
+    fn the_monitor_url_comes_from_its_variable_else_the_migration_url() {
+        let url = ("AEMS_DATABASE_URL", "postgres://a@h/d");
+        let both = DatabaseConfig::from_lookup(env(&[
+            url,
+            ("AEMS_MONITOR_DATABASE_URL", "postgres://mon@h/d"),
+            ("AEMS_MIGRATION_DATABASE_URL", "postgres://owner@h/d"),
+        ]))
+        .unwrap();
+        assert_eq!(both.monitor_url.as_deref(), Some("postgres://mon@h/d"));
+        let owner = DatabaseConfig::from_lookup(env(&[
+            url,
+            ("AEMS_MIGRATION_DATABASE_URL", "postgres://owner@h/d"),
+        ]))
+        .unwrap();
+        assert_eq!(owner.monitor_url.as_deref(), Some("postgres://owner@h/d"));
+        let none = DatabaseConfig::from_lookup(env(&[url])).unwrap();
+        assert_eq!(none.monitor_url, None);
+    }
+
+    #[test]
     fn debug_never_shows_the_password() {
-        let config = DatabaseConfig::new("postgres://app:hunter2@db:5432/aems");
+        let config = DatabaseConfig::new("postgres://app:hunter2@db:5432/aems")
+            .monitor_url("postgres://mon:hunter3@db/aems");
         let shown = format!("{config:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("hunter3"), "{shown}");
         assert!(shown.contains("postgres://app:***@db:5432/aems"), "{shown}");
     }
 

@@ -206,4 +206,18 @@ impl Database {
     pub(crate) async fn acquire(&self) -> Result<PooledConnection> {
         Ok(self.pool.get().await?)
     }
+
+    /// [`acquire`](Self::acquire), waiting at most `wait` for a free
+    /// connection (health checks must answer even when the pool is exhausted).
+    pub(crate) async fn acquire_within(
+        &self,
+        wait: std::time::Duration,
+    ) -> Result<PooledConnection> {
+        let timeouts = deadpool::managed::Timeouts {
+            wait: Some(wait),
+            create: Some(self.config.connect_timeout),
+            recycle: None,
+        };
+        Ok(self.pool.timeout_get(&timeouts).await?)
+    }
 }

@@ -2,6 +2,7 @@
 //!
 //! * [`Database`]: a pool of connections, built from a [`DatabaseConfig`];
 //! * [`migrations`]: the whole schema, embedded, run safely with [`Database::migrate`];
+//! * [`ops`]: health, monitoring, backups and restores;
 //! * [`Error`]: one error type, mapped once from PostgreSQL's error codes;
 //! * `testing` (feature `testing`): a real PostgreSQL for tests — a URL, a
 //!   container, or a throwaway cluster from the local binaries.
@@ -17,6 +18,7 @@ mod error;
 pub mod finance;
 pub mod hr;
 pub mod migrations;
+pub mod ops;
 mod pg;
 mod pool_status;
 pub mod products;

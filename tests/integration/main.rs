@@ -9,6 +9,7 @@ mod connection;
 mod core_vs_database;
 mod harness;
 mod migrations;
+mod ops;
 mod plans;
 mod schema;
 

@@ -18,6 +18,7 @@ struct Settings {
     connect_timeout_ms: Option<u64>,
     acquire_timeout_ms: Option<u64>,
     statement_cache: Option<bool>,
+    monitor_url: Option<String>,
 }
 
 /// Deserializes from a table such as (TOML; any serde format works):
@@ -28,6 +29,7 @@ struct Settings {
 /// connect_timeout_ms = 10000                   # default 10000
 /// acquire_timeout_ms = 30000                   # default 30000
 /// statement_cache = true                       # default true
+/// monitor_url = "postgres://aems_monitor:…@db/aems"  # default none (see ops)
 /// ```
 ///
 /// A key it does not know is refused rather than ignored (a misspelt key
@@ -55,6 +57,7 @@ impl<'de> serde::Deserialize<'de> for DatabaseConfig {
         if let Some(on) = settings.statement_cache {
             config.statement_cache = on;
         }
+        config.monitor_url = settings.monitor_url.filter(|u| !u.trim().is_empty());
         Ok(config)
     }
 }
