@@ -3,6 +3,8 @@
 //! * [`Database`]: a pool of connections, built from a [`DatabaseConfig`];
 //! * [`migrations`]: the whole schema, embedded, run safely with [`Database::migrate`];
 //! * [`Error`]: one error type, mapped once from PostgreSQL's error codes;
+//! * [`Database::read`]: reads that may run on a streaming replica
+//!   ([`DatabaseConfig::replica_urls`]), read-your-writes with a [`CommitToken`];
 //! * `testing` (feature `testing`): a real PostgreSQL for tests — a URL, a
 //!   container, or a throwaway cluster from the local binaries.
 
@@ -19,6 +21,7 @@ pub mod hr;
 pub mod migrations;
 mod pg;
 mod pool_status;
+mod replicas;
 pub mod products;
 mod repository;
 pub mod risk;
@@ -38,6 +41,9 @@ pub use error::{BoxError, Error, PoolTimeout, Result};
 pub use migrations::MigrationReport;
 pub use pg::{ConnectError, PoolerMode};
 pub use pool_status::PoolStatus;
+pub use replicas::{
+    CommitToken, ReadOneShot, ReadOnly, ReadUnitOfWork, ReplicaHealth, ReplicaStatus, Reads, Served,
+};
 pub use repository::{Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Order, Page, PageRequest};
 
 /// Everything an application needs in scope: the repository traits.
@@ -51,7 +57,8 @@ pub mod prelude {
     pub use crate::risk::RiskRepositories;
     pub use crate::sales::SalesRepositories;
     pub use crate::{
-        Context, Database, Executor, OneShot, Page, PageRequest, Transactional, UnitOfWork,
+        CommitToken, Context, Database, Executor, OneShot, Page, PageRequest, ReadOnly,
+        Transactional, UnitOfWork,
     };
 }
 pub use unit_of_work::{Executor, OneShot, PlatformWork, Transactional, UnitOfWork};

@@ -38,7 +38,7 @@ use crate::context::Context;
 use crate::crypto::KeyRing;
 use crate::database::PooledConnection;
 use crate::error::{Error, Result};
-use crate::pg::{Connection, Manager};
+use crate::pg::{Connection, ExecuteAnswer, Manager};
 
 /// The role tenant work runs as (the target of every tenant policy).
 pub const APPLICATION_ROLE: &str = "application_user";
@@ -88,6 +88,8 @@ pub(crate) struct Settings {
     user_agent: String,
     session_id: String,
     cross_tenant_reason: String,
+    /// `transaction_read_only` is set on too (the read executors).
+    read_only: bool,
 }
 
 impl Settings {
@@ -100,6 +102,15 @@ impl Settings {
             user_agent: ctx.user_agent().unwrap_or_default().to_owned(),
             session_id: ctx.session_id().map(|s| s.to_string()).unwrap_or_default(),
             cross_tenant_reason: String::new(),
+            read_only: false,
+        }
+    }
+
+    /// The tenant's settings in a `READ ONLY` transaction.
+    pub(crate) fn tenant_read_only(ctx: &Context) -> Self {
+        Self {
+            read_only: true,
+            ..Self::tenant(ctx)
         }
     }
 
@@ -112,6 +123,7 @@ impl Settings {
             user_agent: String::new(),
             session_id: String::new(),
             cross_tenant_reason: reason.to_owned(),
+            read_only: false,
         }
     }
 
@@ -131,6 +143,38 @@ impl Settings {
                 true,
             ),
         ))
+    }
+
+    /// The same, with `transaction_read_only` set on as well: from here to
+    /// the end of the transaction every write is refused (SQLSTATE 25006).
+    /// Going read-only is allowed at any point of a transaction, even after
+    /// its first snapshot; only the way back is not. A statement of its own
+    /// type, so it is prepared once per connection like the other.
+    fn read_only_statement(&self) -> impl QueryFragment<Pg> + QueryId + Send + '_ {
+        diesel::select((
+            set_config("transaction_read_only", "on", true),
+            set_config("role", self.role, true),
+            set_config("app.current_tenant_id", self.tenant_id.as_str(), true),
+            set_config("app.current_user_id", self.user_id.as_str(), true),
+            set_config("app.client_ip", self.client_ip.as_str(), true),
+            set_config("app.user_agent", self.user_agent.as_str(), true),
+            set_config("app.session_id", self.session_id.as_str(), true),
+            set_config(
+                "app.cross_tenant_reason",
+                self.cross_tenant_reason.as_str(),
+                true,
+            ),
+        ))
+    }
+
+    /// Sends the context statement (read-only or not) on `conn`: its request
+    /// leaves (or joins the open group) now, its answer is the future.
+    fn send(&self, conn: &Connection) -> ExecuteAnswer {
+        if self.read_only {
+            self.read_only_statement().execute(&mut { conn })
+        } else {
+            self.statement().execute(&mut { conn })
+        }
     }
 }
 
@@ -191,7 +235,7 @@ pub(crate) async fn commit_record(
     let result = {
         let conn: &Connection = guard.0.as_deref().ok_or(Error::TransactionAborted)?;
         let group = conn.group();
-        let context = settings.statement().execute(&mut { conn });
+        let context = settings.send(conn);
         let work = row.write(conn);
         let sync = group.sync(true);
         let (context, result, sync) = futures_util::join!(context, work, sync);
@@ -255,7 +299,7 @@ impl Transaction {
             // statement.
             let group = conn.group();
             let begin = Begin.execute(&mut { conn });
-            let context = self.settings.statement().execute(&mut { conn });
+            let context = self.settings.send(conn);
             let work = statement(conn);
             let sync = group.sync(false);
             let (begin, context, result, sync) = futures_util::join!(begin, context, work, sync);
@@ -279,6 +323,40 @@ impl Transaction {
             }
             TxState::InDoubt => Err(Error::TransactionAborted),
         }
+    }
+
+    /// Commits, and reads in the same round trip where the WAL ends after
+    /// the commit (see [`crate::replicas::INSERT_LSN_SQL`]): `COMMIT` and the
+    /// position go out with one `Sync`, the position being read after the
+    /// commit record, outside the committed transaction. `None` when nothing
+    /// was sent (nothing to see).
+    pub(crate) async fn commit_with_token(mut self) -> Result<Option<u64>> {
+        match self.state {
+            TxState::NotBegun => return Ok(None),
+            TxState::Open => {}
+            TxState::Aborted => {
+                self.finish(Rollback).await?;
+                return Err(Error::TransactionAborted);
+            }
+            TxState::InDoubt => return Err(Error::TransactionAborted),
+        }
+        let conn: &Connection = self.conn.as_deref().ok_or(Error::TransactionAborted)?;
+        self.state = TxState::InDoubt;
+        let group = conn.group();
+        let commit = Commit.execute(&mut { conn });
+        let lsn = crate::replicas::lsn_query!(crate::replicas::INSERT_LSN_SQL)
+            .get_result::<Option<i64>>(&mut { conn });
+        let sync = group.sync(false);
+        let (commit, lsn, sync) = futures_util::join!(commit, lsn, sync);
+        // Answered: whatever the outcome, the transaction is over and the
+        // connection idle.
+        if sync.is_ok() {
+            self.state = TxState::NotBegun;
+        }
+        commit.map_err(Error::from)?;
+        let lsn = lsn.map_err(Error::from)?;
+        sync.map_err(Error::from)?;
+        Ok(Some(lsn.and_then(|l| u64::try_from(l).ok()).unwrap_or(0)))
     }
 
     pub(crate) async fn rollback(mut self) -> Result<()> {
@@ -357,6 +435,8 @@ pub struct UnitOfWork {
     ctx: Context,
     keys: Option<Arc<KeyRing>>,
     records: Pool<Manager>,
+    /// Replicas are configured: a commit token has something to wait for.
+    replicated: bool,
 }
 
 impl std::fmt::Debug for UnitOfWork {
@@ -374,12 +454,30 @@ impl UnitOfWork {
         ctx: Context,
         keys: Option<Arc<KeyRing>>,
         records: Pool<Manager>,
+        replicated: bool,
     ) -> Self {
         Self {
             tx: Transaction::new(conn, Settings::tenant(&ctx)),
             ctx,
             keys,
             records,
+            replicated,
+        }
+    }
+
+    /// A unit of work whose transaction is `READ ONLY` (the read executors).
+    pub(crate) fn read_only(
+        conn: PooledConnection,
+        ctx: Context,
+        keys: Option<Arc<KeyRing>>,
+        records: Pool<Manager>,
+    ) -> Self {
+        Self {
+            tx: Transaction::new(conn, Settings::tenant_read_only(&ctx)),
+            ctx,
+            keys,
+            records,
+            replicated: false,
         }
     }
 
@@ -393,6 +491,24 @@ impl UnitOfWork {
     /// [`Error::TransactionAborted`] is returned.
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await
+    }
+
+    /// Commits, like [`commit`](Self::commit), and hands back the token of
+    /// the commit: a read given it ([`Reads::after`](crate::Reads::after))
+    /// sees what this work wrote, on a replica that has replayed it or else
+    /// on the primary.
+    ///
+    /// No extra round trip: the WAL position is read in the same one as the
+    /// `COMMIT`, right after it. Without replicas configured it is not read at
+    /// all ([`CommitToken::NONE`](crate::CommitToken::NONE): the primary has
+    /// it), nor when the work sent nothing.
+    pub async fn commit_with_token(self) -> Result<crate::CommitToken> {
+        if !self.replicated {
+            self.tx.commit().await?;
+            return Ok(crate::CommitToken::NONE);
+        }
+        let lsn = self.tx.commit_with_token().await?;
+        Ok(crate::CommitToken::from_lsn(lsn.unwrap_or(0)))
     }
 
     /// Rolls the work back.
@@ -432,6 +548,21 @@ impl OneShot {
         }
     }
 
+    /// A one-shot whose every transaction is `READ ONLY` (the read executors).
+    pub(crate) fn read_only(
+        conn: PooledConnection,
+        ctx: Context,
+        keys: Option<Arc<KeyRing>>,
+    ) -> Self {
+        Self {
+            conn: Some(conn),
+            settings: Settings::tenant_read_only(&ctx),
+            ctx,
+            keys,
+            in_doubt: false,
+        }
+    }
+
     /// The context the statements run under.
     pub fn context(&self) -> &Context {
         &self.ctx
@@ -453,7 +584,7 @@ impl OneShot {
         // sealed once its Sync is sent, so nothing can run after it outside
         // the context.
         let group = conn.group();
-        let context = self.settings.statement().execute(&mut { conn });
+        let context = self.settings.send(conn);
         let work = statement(conn);
         let sync = group.sync(true);
         let (context, result, sync) = futures_util::join!(context, work, sync);

@@ -43,7 +43,7 @@ mod pool;
 mod row;
 mod wire;
 
-pub(crate) use connection::Connection;
+pub(crate) use connection::{Connection, ExecuteAnswer};
 pub use error::ConnectError;
 pub(crate) use pool::Manager;
 pub use pool::PoolerMode;
