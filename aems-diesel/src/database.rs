@@ -12,7 +12,7 @@ use crate::crypto::KeyRing;
 use crate::error::{Error, Result};
 use crate::migrations::{self, MigrationReport};
 use crate::pg::Manager;
-use crate::replicas::{CommitToken, Node, ReplicaStatus, Reads, Replicas, Served};
+use crate::replicas::{CommitToken, Node, Reads, ReplicaStatus, Replicas, Served};
 use crate::unit_of_work::{OneShot, PlatformWork, UnitOfWork};
 
 /// A pooled connection, as handed out by [`Database`].

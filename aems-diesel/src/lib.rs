@@ -21,8 +21,8 @@ pub mod hr;
 pub mod migrations;
 mod pg;
 mod pool_status;
-mod replicas;
 pub mod products;
+mod replicas;
 mod repository;
 pub mod risk;
 pub mod sales;
@@ -42,7 +42,7 @@ pub use migrations::MigrationReport;
 pub use pg::{ConnectError, PoolerMode};
 pub use pool_status::PoolStatus;
 pub use replicas::{
-    CommitToken, ReadOneShot, ReadOnly, ReadUnitOfWork, ReplicaHealth, ReplicaStatus, Reads, Served,
+    CommitToken, ReadOneShot, ReadOnly, ReadUnitOfWork, Reads, ReplicaHealth, ReplicaStatus, Served,
 };
 pub use repository::{Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Order, Page, PageRequest};
 

@@ -385,10 +385,12 @@ impl Replicas {
             let guard = InDoubt(Some(node.pool.get().await.map_err(Error::from)?));
             let conn = guard.conn().ok_or(Error::TransactionAborted)?;
             let answer: (bool, Option<i64>, Option<i64>) =
-                diesel::select(sql::<(Bool, Nullable<BigInt>, Nullable<BigInt>)>(HEALTH_SQL))
-                    .get_result(&mut { conn })
-                    .await
-                    .map_err(Error::from)?;
+                diesel::select(sql::<(Bool, Nullable<BigInt>, Nullable<BigInt>)>(
+                    HEALTH_SQL,
+                ))
+                .get_result(&mut { conn })
+                .await
+                .map_err(Error::from)?;
             drop(guard.release());
             Ok::<_, Error>(answer)
         })

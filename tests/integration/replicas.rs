@@ -158,14 +158,13 @@ async fn isolation_holds_on_a_replica() {
         .customers()
         .get(CustomerId::from_uuid(r.b.customer))
         .await;
-    assert!(
-        matches!(theirs, Err(Error::NotFound { .. })),
-        "{theirs:?}"
-    );
+    assert!(matches!(theirs, Err(Error::NotFound { .. })), "{theirs:?}");
 
     // The application role on the replica with no context sees nothing.
     let raw = client(&r.cluster.replica_app_url(0)).await;
-    raw.batch_execute("SET ROLE application_user").await.unwrap();
+    raw.batch_execute("SET ROLE application_user")
+        .await
+        .unwrap();
     let seen: i64 = raw
         .query_one("SELECT count(*) FROM sales.customers", &[])
         .await
@@ -266,7 +265,11 @@ async fn read_your_writes_reads_the_primary_while_the_replica_lags_and_waits_whe
 
     r.cluster.pause_replay(0).await.unwrap();
     let mut uow = db.unit_of_work(&r.ctx_a()).await.unwrap();
-    let second = uow.customers().create(new_customer("Second")).await.unwrap();
+    let second = uow
+        .customers()
+        .create(new_customer("Second"))
+        .await
+        .unwrap();
     let token = uow.commit_with_token().await.unwrap();
 
     // Without the token the replica serves, and does not have it yet...
@@ -312,7 +315,10 @@ async fn read_your_writes_reads_the_primary_while_the_replica_lags_and_waits_whe
         }
     })
     .await;
-    assert!(!waiting.is_finished(), "the read waits while replay is paused");
+    assert!(
+        !waiting.is_finished(),
+        "the read waits while replay is paused"
+    );
     r.cluster.resume_replay(0).await.unwrap();
     let (served, found) = waiting.await.unwrap();
     assert_eq!(served, Served::Replica(0));
@@ -425,4 +431,37 @@ async fn without_replicas_a_read_runs_on_the_primary_read_only() {
         db.commit_token().await.unwrap(),
         aems_diesel::CommitToken::NONE
     );
+}
+
+#[tokio::test]
+async fn a_cluster_dropped_by_a_panicking_test_leaves_nothing_running() {
+    let cluster = ReplicatedCluster::start(1)
+        .await
+        .unwrap_or_else(|e| panic!("{}", chain(&e)));
+    let directory = cluster.directory().to_owned();
+    let ports = cluster.ports();
+    assert!(directory.exists());
+    for port in &ports {
+        assert!(
+            tokio::net::TcpStream::connect(("127.0.0.1", *port))
+                .await
+                .is_ok()
+        );
+    }
+    // The test body panics with the cluster in hand; unwinding drops it.
+    let outcome = tokio::task::spawn_blocking(move || {
+        let _cluster = cluster;
+        panic!("a failing test");
+    })
+    .await;
+    assert!(outcome.unwrap_err().is_panic());
+    assert!(!directory.exists(), "{} is left", directory.display());
+    for port in ports {
+        assert!(
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_err(),
+            "a server still listens on {port}"
+        );
+    }
 }

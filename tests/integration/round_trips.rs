@@ -185,7 +185,10 @@ async fn read_executors_and_commit_tokens_cost_no_extra_round_trip() {
     )
     .unwrap();
     let mut uow = replicated.unit_of_work(&t.ctx_a()).await.unwrap();
-    uow.customers().create(new_customer("Warm 3")).await.unwrap();
+    uow.customers()
+        .create(new_customer("Warm 3"))
+        .await
+        .unwrap();
     uow.commit_with_token().await.unwrap();
     let mut uow = replicated.unit_of_work(&t.ctx_a()).await.unwrap();
     proxy.reset();

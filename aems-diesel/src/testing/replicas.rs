@@ -35,8 +35,7 @@ use std::time::{Duration, Instant};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 
 use super::local::{
-    LocalCluster, SUPERUSER, find_bindir, free_port, postgres_user, preload_option,
-    running_as_root,
+    LocalCluster, SUPERUSER, find_bindir, free_port, postgres_user, preload_option, running_as_root,
 };
 use super::watchdog::{Plan, Watchdog};
 use super::{HarnessError, ServerAddress};
@@ -153,6 +152,19 @@ impl ReplicatedCluster {
         &self.app_role
     }
 
+    /// The directory holding every node's data and logs (removed on drop).
+    pub fn directory(&self) -> &std::path::Path {
+        &self.base
+    }
+
+    /// The ports the primary and then each replica listen on (127.0.0.1).
+    pub fn ports(&self) -> Vec<u16> {
+        std::iter::once(&self.primary)
+            .chain(&self.replicas)
+            .map(|n| n.port)
+            .collect()
+    }
+
     /// How many replicas there are.
     pub fn replica_count(&self) -> usize {
         self.replicas.len()
@@ -189,7 +201,8 @@ impl ReplicatedCluster {
     /// Pauses WAL replay on replica `i` (`pg_wal_replay_pause()`): it keeps
     /// receiving the primary's WAL but applies none of it, so it lags.
     pub async fn pause_replay(&self, i: usize) -> Result<(), HarnessError> {
-        self.replica_admin(i, "SELECT pg_wal_replay_pause()").await?;
+        self.replica_admin(i, "SELECT pg_wal_replay_pause()")
+            .await?;
         // Pausing is requested, then takes effect: wait until it has.
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -221,9 +234,7 @@ impl ReplicatedCluster {
         timeout: Duration,
     ) -> Result<(), HarnessError> {
         let target: i64 = self
-            .primary_scalar(
-                "SELECT ((pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint)::text",
-            )
+            .primary_scalar("SELECT ((pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint)::text")
             .await?
             .parse()
             .map_err(|e| HarnessError::setup("the primary's WAL position", e))?;
