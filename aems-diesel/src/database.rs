@@ -84,7 +84,7 @@ impl Database {
         let replica_pools = config
             .replica_urls
             .iter()
-            .map(|url| build(url, config.max_connections))
+            .map(|url| Ok((build(url, config.max_connections)?, build(url, 1)?)))
             .collect::<Result<Vec<_>>>()?;
         let replicas = Replicas::new(&config, replica_pools);
         Ok(Self {

@@ -230,11 +230,15 @@ struct NodeState {
     checked_at: Option<Instant>,
 }
 
-/// One replica: its pool and what is known of it.
+/// One replica: its pools and what is known of it.
 pub(crate) struct Node {
     index: usize,
     url: String,
+    /// The reads' connections.
     pool: Pool<Manager>,
+    /// One connection for the health checks, so that a replica whose read
+    /// pool is busy is not judged down for lack of a free connection.
+    check_pool: Pool<Manager>,
     state: Mutex<NodeState>,
     /// The highest WAL position it was seen to have replayed (0: unknown).
     replayed: AtomicU64,
@@ -314,7 +318,7 @@ pub(crate) struct Replicas {
 impl Replicas {
     pub(crate) fn new(
         config: &crate::DatabaseConfig,
-        pools: Vec<Pool<Manager>>,
+        pools: Vec<(Pool<Manager>, Pool<Manager>)>,
     ) -> Option<Arc<Self>> {
         if pools.is_empty() {
             return None;
@@ -323,11 +327,12 @@ impl Replicas {
             .into_iter()
             .zip(&config.replica_urls)
             .enumerate()
-            .map(|(index, (pool, url))| {
+            .map(|(index, ((pool, check_pool), url))| {
                 Arc::new(Node {
                     index,
                     url: crate::config::redact_url(url),
                     pool,
+                    check_pool,
                     state: Mutex::new(NodeState {
                         health: ReplicaHealth::Unknown,
                         checked_at: None,
@@ -382,7 +387,7 @@ impl Replicas {
     async fn check(&self, node: &Node) {
         use diesel_async::RunQueryDsl;
         let asked = tokio::time::timeout(self.check_timeout, async {
-            let guard = InDoubt(Some(node.pool.get().await.map_err(Error::from)?));
+            let guard = InDoubt(Some(node.check_pool.get().await.map_err(Error::from)?));
             let conn = guard.conn().ok_or(Error::TransactionAborted)?;
             let answer: (bool, Option<i64>, Option<i64>) =
                 diesel::select(sql::<(Bool, Nullable<BigInt>, Nullable<BigInt>)>(
