@@ -55,9 +55,13 @@ pub fn setup(rt: &Runtime, quick: bool) -> ReplicaEnv {
         let (tenant, user) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
         admin
             .batch_execute(&format!(
-                "INSERT INTO auth.tenants (id, name, slug) VALUES ('{tenant}', 'Bench', 'bench');
+                "BEGIN;
+                 SELECT set_config('app.current_tenant_id', '{tenant}', true),
+                        set_config('app.current_user_id', '{user}', true);
+                 INSERT INTO auth.tenants (id, name, slug) VALUES ('{tenant}', 'Bench', 'bench');
                  INSERT INTO auth.users (id, tenant_id, email, password_hash, first_name, last_name, role)
-                 VALUES ('{user}', '{tenant}', 'bench@example.com', 'x', 'B', 'Ench', 'admin')"
+                 VALUES ('{user}', '{tenant}', 'bench@example.com', 'x', 'B', 'Ench', 'admin');
+                 COMMIT"
             ))
             .await
             .expect("tenant");
