@@ -4,6 +4,7 @@
 //! cargo bench --bench library_vs_raw                          # full
 //! AEMS_BENCH_QUICK=1 cargo bench --bench library_vs_raw       # quick (CI)
 //! AEMS_BENCH_GROUP=search cargo bench --bench library_vs_raw  # the search group alone
+//! AEMS_BENCH_GROUP=replicas cargo bench --bench library_vs_raw  # read replicas alone
 //! ```
 //!
 //! The baseline is what a careful user writes by hand without the library:
@@ -33,6 +34,11 @@ fn main() {
         .enable_all()
         .build()
         .expect("a tokio runtime");
+    // The replica group starts servers of its own and runs alone.
+    if std::env::var("AEMS_BENCH_GROUP").is_ok_and(|v| v == "replicas") {
+        replicas_alone(&runtime, quick);
+        return;
+    }
     // The search group alone skips every other group and the deep tenant.
     let only_search = std::env::var("AEMS_BENCH_GROUP").is_ok_and(|v| v == "search");
     let env = runtime.block_on(Env::setup(quick, !only_search));
@@ -266,4 +272,49 @@ fn main() {
         eprintln!("deterministic checks failed");
         std::process::exit(1);
     }
+}
+
+/// `AEMS_BENCH_GROUP=replicas`: a primary with one streaming replica, the
+/// group, and its ratios (to stdout and `target/aems-bench/replicas.md`).
+fn replicas_alone(runtime: &tokio::runtime::Runtime, quick: bool) {
+    use std::fmt::Write;
+    let env = support::replicas::setup(runtime, quick);
+    let mut c = Criterion::default()
+        .configure_from_args()
+        .warm_up_time(Duration::from_millis(if quick { 300 } else { 1000 }))
+        .measurement_time(Duration::from_secs(if quick { 1 } else { 5 }))
+        .sample_size(if quick { 10 } else { 40 });
+    support::replicas::bench(&mut c, runtime, &env);
+    c.final_summary();
+    let mut md = format!(
+        "## aems replica benchmark ({} mode, local primary + 1 streaming replica, {})\n\n\
+         | measurement | replica path | primary path | ratio |\n|---|---|---|---|\n",
+        if quick { "quick" } else { "full" },
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")
+    );
+    for r in support::replicas::ratios() {
+        match (
+            support::report::mean_ns(r.library),
+            support::report::mean_ns(r.baseline),
+        ) {
+            (Some(a), Some(b)) => {
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {:.2} |",
+                    r.label,
+                    support::report::human(a),
+                    support::report::human(b),
+                    a / b
+                );
+            }
+            _ => {
+                let _ = writeln!(md, "| {} | not measured | | |", r.label);
+            }
+        }
+    }
+    println!("\n{md}");
+    let dir = std::path::Path::new("target/aems-bench");
+    let _ = std::fs::create_dir_all(dir);
+    let _ = std::fs::write(dir.join("replicas.md"), md);
+    drop(env);
 }

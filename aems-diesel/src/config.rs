@@ -49,6 +49,23 @@ pub struct DatabaseConfig {
     /// sessions — health then says so
     /// ([`HealthReason::MonitorLacksPgMonitor`](crate::ops::HealthReason::MonitorLacksPgMonitor)).
     pub monitor_url: Option<String>,
+    /// Streaming replicas of the same database, as URLs like [`url`](Self::url)
+    /// (the same login role: roles are replicated with everything else).
+    /// Empty by default: then every read runs on the primary and nothing
+    /// differs from a configuration without this field. Only the explicitly
+    /// read-only executors ([`Database::read`](crate::Database::read)) use them.
+    pub replica_urls: Vec<String>,
+    /// A replica further behind its primary than this is skipped (the primary
+    /// serves its reads) until it has caught up. Default 5 s.
+    pub max_replica_lag: Duration,
+    /// How old a replica's last health check may be before the next read
+    /// that could use it starts a new one (in a task of its own, bounded by
+    /// [`connect_timeout`](Self::connect_timeout)). Default 1 s.
+    pub replica_check_interval: Duration,
+    /// How long a read given a [`CommitToken`](crate::CommitToken) waits for
+    /// a replica to replay that commit before it reads on the primary instead.
+    /// Default 100 ms.
+    pub read_your_writes_timeout: Duration,
 }
 
 impl std::fmt::Debug for DatabaseConfig {
@@ -61,13 +78,24 @@ impl std::fmt::Debug for DatabaseConfig {
             .field("statement_cache", &self.statement_cache)
             .field("pooler", &self.pooler)
             .field("monitor_url", &self.monitor_url.as_deref().map(redact_url))
+            .field(
+                "replica_urls",
+                &self
+                    .replica_urls
+                    .iter()
+                    .map(|u| redact_url(u))
+                    .collect::<Vec<_>>(),
+            )
+            .field("max_replica_lag", &self.max_replica_lag)
+            .field("replica_check_interval", &self.replica_check_interval)
+            .field("read_your_writes_timeout", &self.read_your_writes_timeout)
             .finish()
     }
 }
 
 impl DatabaseConfig {
     /// Defaults: 16 connections, 10 s to connect, 30 s to wait for a connection,
-    /// statement cache on.
+    /// statement cache on, no replicas.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
@@ -77,6 +105,10 @@ impl DatabaseConfig {
             statement_cache: true,
             pooler: PoolerMode::Detect,
             monitor_url: None,
+            replica_urls: Vec::new(),
+            max_replica_lag: Duration::from_secs(5),
+            replica_check_interval: Duration::from_secs(1),
+            read_your_writes_timeout: Duration::from_millis(100),
         }
     }
 
@@ -91,6 +123,14 @@ impl DatabaseConfig {
     /// | `AEMS_DB_STATEMENT_CACHE` | `true`/`false` | true |
     /// | `AEMS_DB_POOLER` | `detect`, `direct` or `transaction` (see [`PoolerMode`]) | detect |
     /// | `AEMS_MONITOR_DATABASE_URL` (or `AEMS_MIGRATION_DATABASE_URL`) | [`monitor_url`](Self::monitor_url) | none |
+    /// | `AEMS_DATABASE_REPLICA_URLS` | replica URLs, comma-separated (see [`replica_urls`](Self::replica_urls)) | none |
+    /// | `AEMS_DB_MAX_REPLICA_LAG_MS` | [`max_replica_lag`](Self::max_replica_lag) | 5000 |
+    /// | `AEMS_DB_REPLICA_CHECK_INTERVAL_MS` | [`replica_check_interval`](Self::replica_check_interval) | 1000 |
+    /// | `AEMS_DB_READ_YOUR_WRITES_TIMEOUT_MS` | [`read_your_writes_timeout`](Self::read_your_writes_timeout) | 100 |
+    ///
+    /// The replica list is split at commas; a piece that does not begin with
+    /// `postgres://` or `postgresql://` continues the URL before it, so a
+    /// multi-host URL (`postgres://u@h1:5432,h2:5432/aems`) stays whole.
     pub fn from_env() -> Result<Self> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -146,7 +186,53 @@ impl DatabaseConfig {
         config.monitor_url = lookup("AEMS_MONITOR_DATABASE_URL")
             .or_else(|| lookup("AEMS_MIGRATION_DATABASE_URL"))
             .filter(|u| !u.trim().is_empty());
+        if let Some(v) = lookup("AEMS_DATABASE_REPLICA_URLS") {
+            config.replica_urls = split_replica_urls(&v)?;
+        }
+        for (name, field) in [
+            ("AEMS_DB_MAX_REPLICA_LAG_MS", &mut config.max_replica_lag),
+            (
+                "AEMS_DB_REPLICA_CHECK_INTERVAL_MS",
+                &mut config.replica_check_interval,
+            ),
+            (
+                "AEMS_DB_READ_YOUR_WRITES_TIMEOUT_MS",
+                &mut config.read_your_writes_timeout,
+            ),
+        ] {
+            if let Some(v) = lookup(name) {
+                *field = Duration::from_millis(parse_number(name, &v)?);
+            }
+        }
         Ok(config)
+    }
+
+    /// Sets [`replica_urls`](Self::replica_urls).
+    pub fn replicas<I, S>(mut self, urls: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.replica_urls = urls.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets [`max_replica_lag`](Self::max_replica_lag).
+    pub fn max_replica_lag(mut self, lag: Duration) -> Self {
+        self.max_replica_lag = lag;
+        self
+    }
+
+    /// Sets [`replica_check_interval`](Self::replica_check_interval).
+    pub fn replica_check_interval(mut self, interval: Duration) -> Self {
+        self.replica_check_interval = interval;
+        self
+    }
+
+    /// Sets [`read_your_writes_timeout`](Self::read_your_writes_timeout).
+    pub fn read_your_writes_timeout(mut self, timeout: Duration) -> Self {
+        self.read_your_writes_timeout = timeout;
+        self
     }
 
     /// Sets [`monitor_url`](Self::monitor_url).
@@ -184,6 +270,35 @@ impl DatabaseConfig {
         self.statement_cache = on;
         self
     }
+}
+
+/// `AEMS_DATABASE_REPLICA_URLS`: URLs separated by commas, where a piece that
+/// does not start a URL belongs to the one before (multi-host URLs).
+fn split_replica_urls(value: &str) -> Result<Vec<String>> {
+    let starts_url = |piece: &str| {
+        let lower = piece.to_ascii_lowercase();
+        lower.starts_with("postgres://") || lower.starts_with("postgresql://")
+    };
+    let mut urls: Vec<String> = Vec::new();
+    for piece in value.split(',').map(str::trim) {
+        if piece.is_empty() {
+            continue;
+        }
+        match urls.last_mut() {
+            Some(last) if !starts_url(piece) => {
+                last.push(',');
+                last.push_str(piece);
+            }
+            _ if starts_url(piece) => urls.push(piece.to_owned()),
+            _ => {
+                return Err(Error::Config(
+                    "AEMS_DATABASE_REPLICA_URLS must hold postgres:// URLs separated by commas"
+                        .into(),
+                ));
+            }
+        }
+    }
+    Ok(urls)
 }
 
 fn parse_number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T> {
@@ -332,6 +447,38 @@ mod tests {
         assert_eq!(config.connect_timeout, Duration::from_millis(1500));
         assert_eq!(config.acquire_timeout, Duration::from_millis(250));
         assert!(!config.statement_cache);
+    }
+
+    #[test]
+    fn replica_urls_and_their_bounds_come_from_the_environment() {
+        let config = DatabaseConfig::from_lookup(env(&[
+            ("AEMS_DATABASE_URL", "postgres://a@h/d"),
+            (
+                "AEMS_DATABASE_REPLICA_URLS",
+                "postgres://a:s@r1/d, postgresql://a@r2:1,r3:2/d,,",
+            ),
+            ("AEMS_DB_MAX_REPLICA_LAG_MS", "250"),
+            ("AEMS_DB_REPLICA_CHECK_INTERVAL_MS", "20"),
+            ("AEMS_DB_READ_YOUR_WRITES_TIMEOUT_MS", "7"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            config.replica_urls,
+            ["postgres://a:s@r1/d", "postgresql://a@r2:1,r3:2/d"]
+        );
+        assert_eq!(config.max_replica_lag, Duration::from_millis(250));
+        assert_eq!(config.replica_check_interval, Duration::from_millis(20));
+        assert_eq!(config.read_your_writes_timeout, Duration::from_millis(7));
+        assert!(!format!("{config:?}").contains(":s@"), "{config:?}");
+
+        let none = DatabaseConfig::from_lookup(env(&[("AEMS_DATABASE_URL", "postgres://a@h/d")]));
+        assert!(none.unwrap().replica_urls.is_empty());
+        let bad = DatabaseConfig::from_lookup(env(&[
+            ("AEMS_DATABASE_URL", "postgres://a@h/d"),
+            ("AEMS_DATABASE_REPLICA_URLS", "r1:5432"),
+        ]))
+        .unwrap_err();
+        assert!(matches!(bad, Error::Config(m) if m.contains("AEMS_DATABASE_REPLICA_URLS")));
     }
 
     #[test]

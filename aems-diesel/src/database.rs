@@ -12,6 +12,7 @@ use crate::crypto::KeyRing;
 use crate::error::{Error, Result};
 use crate::migrations::{self, MigrationReport};
 use crate::pg::Manager;
+use crate::replicas::{CommitToken, Node, Reads, ReplicaStatus, Replicas, Served};
 use crate::unit_of_work::{OneShot, PlatformWork, UnitOfWork};
 
 /// A pooled connection, as handed out by [`Database`].
@@ -39,6 +40,8 @@ pub struct Database {
     records: Pool<Manager>,
     config: Arc<DatabaseConfig>,
     keys: Option<Arc<KeyRing>>,
+    /// The configured read replicas, if any (see [`Database::read`]).
+    replicas: Option<Arc<Replicas>>,
 }
 
 impl std::fmt::Debug for Database {
@@ -60,9 +63,9 @@ impl Database {
         // transaction: a unit of work that does not finish cleanly removes its
         // connection instead (see `unit_of_work`), and the manager checks the
         // last `ReadyForQuery` without a round trip.
-        let build = |size: usize| {
+        let build = |url: &str, size: usize| {
             let manager = Manager::new(
-                &config.url,
+                url,
                 config.connect_timeout,
                 config.statement_cache,
                 config.pooler,
@@ -76,13 +79,20 @@ impl Database {
                 .build()
                 .map_err(|e| Error::Config(format!("cannot build the connection pool: {e}")))
         };
-        let pool = build(config.max_connections)?;
-        let records = build(RECORD_CONNECTIONS)?;
+        let pool = build(&config.url, config.max_connections)?;
+        let records = build(&config.url, RECORD_CONNECTIONS)?;
+        let replica_pools = config
+            .replica_urls
+            .iter()
+            .map(|url| Ok((build(url, config.max_connections)?, build(url, 1)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let replicas = Replicas::new(&config, replica_pools);
         Ok(Self {
             pool,
             records,
             config: Arc::new(config),
             keys: None,
+            replicas,
         })
     }
 
@@ -95,9 +105,13 @@ impl Database {
     }
 
     /// Builds the pool and opens one connection to check the server answers.
+    /// With replicas configured, each is checked too ([`check_replicas`](Self::check_replicas)),
+    /// so reads can use them at once; one that is down does not make this
+    /// fail (the primary serves its reads).
     pub async fn connect(config: DatabaseConfig) -> Result<Self> {
         let db = Self::new(config)?;
         drop(db.acquire().await?);
+        db.check_replicas().await;
         Ok(db)
     }
 
@@ -131,7 +145,119 @@ impl Database {
             ctx.clone(),
             self.keys.clone(),
             self.records.clone(),
+            self.replicas.is_some(),
         ))
+    }
+
+    /// Like [`transaction`](Self::transaction), and hands back the commit's
+    /// token too (see [`UnitOfWork::commit_with_token`]), for reads that must
+    /// see this work ([`Reads::after`]).
+    pub async fn transaction_with_token<T, F>(
+        &self,
+        ctx: &Context,
+        work: F,
+    ) -> Result<(T, CommitToken)>
+    where
+        F: AsyncFnOnce(&mut UnitOfWork) -> Result<T>,
+    {
+        let mut uow = self.unit_of_work(ctx).await?;
+        match work(&mut uow).await {
+            Ok(value) => Ok((value, uow.commit_with_token().await?)),
+            Err(error) => {
+                let _ = uow.rollback().await;
+                Err(error)
+            }
+        }
+    }
+
+    /// Reads for `ctx` that may run on a read replica: choose the executor
+    /// from what this returns ([`Reads::one_shot`], [`Reads::unit_of_work`],
+    /// [`Reads::transaction`]), and with [`Reads::after`] make them see a
+    /// commit of yours.
+    ///
+    /// The same context and row-level security as on the primary, in
+    /// `READ ONLY` transactions: a write through them fails with
+    /// [`Error::ReadOnly`] and changes nothing. A replica serves only while
+    /// healthy and within [`DatabaseConfig::max_replica_lag`]; otherwise, and
+    /// when no replica is configured, the primary does, with the same round
+    /// trips as [`one_shot`](Self::one_shot) and
+    /// [`unit_of_work`](Self::unit_of_work). See the `replicas` chapter of
+    /// the documentation (`docs/replicas.md`).
+    ///
+    /// ```no_run
+    /// # async fn demo(db: aems_diesel::Database, ctx: aems_diesel::Context) -> aems_diesel::Result<()> {
+    /// use aems_diesel::prelude::*;
+    /// use aems_diesel::sales::CustomerFilter;
+    ///
+    /// let mut reads = db.read(&ctx).one_shot().await?;
+    /// let page = reads
+    ///     .customers()
+    ///     .list(&CustomerFilter::all(), PageRequest::first(20))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn read(&self, ctx: &Context) -> Reads<'_> {
+        Reads::new(self, ctx)
+    }
+
+    /// What the last health check found out about each configured replica
+    /// (empty without replicas).
+    pub fn replica_status(&self) -> Vec<ReplicaStatus> {
+        self.replicas
+            .as_ref()
+            .map(|r| r.status())
+            .unwrap_or_default()
+    }
+
+    /// Checks every configured replica now and waits for the outcome (each
+    /// check bounded by [`DatabaseConfig::connect_timeout`]); reads also start
+    /// checks by themselves, every [`DatabaseConfig::replica_check_interval`].
+    pub async fn check_replicas(&self) {
+        if let Some(replicas) = &self.replicas {
+            replicas.check_all().await;
+        }
+    }
+
+    /// A token covering every commit made on the primary so far, for reads
+    /// that must see a write that handed back no token (a one-shot's). One
+    /// round trip on the primary; none, and [`CommitToken::NONE`], without
+    /// replicas.
+    pub async fn commit_token(&self) -> Result<CommitToken> {
+        use diesel_async::RunQueryDsl;
+        if self.replicas.is_none() {
+            return Ok(CommitToken::NONE);
+        }
+        let conn = self.acquire().await?;
+        let lsn: Option<i64> = crate::replicas::lsn_query!(crate::replicas::INSERT_LSN_SQL)
+            .get_result(&mut { &*conn })
+            .await
+            .map_err(Error::from)?;
+        Ok(CommitToken::from_lsn(
+            lsn.and_then(|l| u64::try_from(l).ok()).unwrap_or(0),
+        ))
+    }
+
+    /// A connection for a read: a healthy replica's that has replayed
+    /// `after`, or the primary's.
+    pub(crate) async fn route_read(
+        &self,
+        after: CommitToken,
+    ) -> Result<(PooledConnection, Served, Option<Arc<Node>>)> {
+        if let Some(replicas) = &self.replicas
+            && let Some((conn, node)) = replicas.acquire(after).await
+        {
+            let served = Served::Replica(node.index());
+            return Ok((conn, served, Some(node)));
+        }
+        Ok((self.acquire().await?, Served::Primary, None))
+    }
+
+    pub(crate) fn keys(&self) -> Option<Arc<KeyRing>> {
+        self.keys.clone()
+    }
+
+    pub(crate) fn records(&self) -> Pool<Manager> {
+        self.records.clone()
     }
 
     /// Runs `work` in a unit of work: committed when it returns `Ok`, rolled

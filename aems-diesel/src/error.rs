@@ -98,6 +98,19 @@ pub enum Error {
         message: String,
     },
 
+    /// A write was attempted through a read-only executor
+    /// ([`Database::read`](crate::Database::read)): its transaction is
+    /// `READ ONLY`, and on a replica every transaction is (SQLSTATE 25006).
+    /// The statement was refused before it changed anything, on the replica
+    /// and on the primary alike; run writes in a unit of work or a one-shot
+    /// of the primary.
+    #[error("a write was refused: this executor is read-only ({message})")]
+    ReadOnly {
+        /// PostgreSQL's message (e.g. "cannot execute INSERT in a read-only
+        /// transaction").
+        message: String,
+    },
+
     /// Another transaction made this one impossible to serialize
     /// (SQLSTATE 40001): it was rolled back, and running the whole unit of
     /// work again is safe.
@@ -330,6 +343,9 @@ impl From<diesel::result::Error> for Error {
                 }
             }
             DatabaseErrorKind::SerializationFailure => Error::SerializationFailure,
+            DatabaseErrorKind::ReadOnlyTransaction => Error::ReadOnly {
+                message: info.message().to_owned(),
+            },
             DatabaseErrorKind::Unknown if is_insufficient_privilege(info.as_ref()) => {
                 Error::PermissionDenied {
                     message: info.message().to_owned(),

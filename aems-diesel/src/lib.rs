@@ -4,6 +4,8 @@
 //! * [`migrations`]: the whole schema, embedded, run safely with [`Database::migrate`];
 //! * [`ops`]: health, monitoring, backups and restores;
 //! * [`Error`]: one error type, mapped once from PostgreSQL's error codes;
+//! * [`Database::read`]: reads that may run on a streaming replica
+//!   ([`DatabaseConfig::replica_urls`]), read-your-writes with a [`CommitToken`];
 //! * `testing` (feature `testing`): a real PostgreSQL for tests — a URL, a
 //!   container, or a throwaway cluster from the local binaries.
 
@@ -22,6 +24,7 @@ pub mod ops;
 mod pg;
 mod pool_status;
 pub mod products;
+mod replicas;
 mod repository;
 pub mod risk;
 pub mod sales;
@@ -40,6 +43,9 @@ pub use error::{BoxError, Error, PoolTimeout, Result};
 pub use migrations::MigrationReport;
 pub use pg::{ConnectError, PoolerMode};
 pub use pool_status::PoolStatus;
+pub use replicas::{
+    CommitToken, ReadOneShot, ReadOnly, ReadUnitOfWork, Reads, ReplicaHealth, ReplicaStatus, Served,
+};
 pub use repository::{Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Order, Page, PageRequest};
 
 /// Everything an application needs in scope: the repository traits.
@@ -53,7 +59,8 @@ pub mod prelude {
     pub use crate::risk::RiskRepositories;
     pub use crate::sales::SalesRepositories;
     pub use crate::{
-        Context, Database, Executor, OneShot, Page, PageRequest, Transactional, UnitOfWork,
+        CommitToken, Context, Database, Executor, OneShot, Page, PageRequest, ReadOnly,
+        Transactional, UnitOfWork,
     };
 }
 pub use unit_of_work::{Executor, OneShot, PlatformWork, Transactional, UnitOfWork};

@@ -37,7 +37,7 @@ use crate::context::Context;
 use crate::crypto::KeyRing;
 use crate::database::PooledConnection;
 use crate::error::{Error, Result};
-use crate::pg::{Connection, Manager};
+use crate::pg::{Connection, ExecuteAnswer, Manager};
 use crate::sql::fixed_statement;
 
 /// The role tenant work runs as (the target of every tenant policy).
@@ -67,6 +67,8 @@ pub(crate) struct Settings {
     user_agent: String,
     session_id: String,
     cross_tenant_reason: String,
+    /// `transaction_read_only` is set on too (the read executors).
+    read_only: bool,
 }
 
 impl Settings {
@@ -79,6 +81,15 @@ impl Settings {
             user_agent: ctx.user_agent().unwrap_or_default().to_owned(),
             session_id: ctx.session_id().map(|s| s.to_string()).unwrap_or_default(),
             cross_tenant_reason: String::new(),
+            read_only: false,
+        }
+    }
+
+    /// The tenant's settings in a `READ ONLY` transaction.
+    pub(crate) fn tenant_read_only(ctx: &Context) -> Self {
+        Self {
+            read_only: true,
+            ..Self::tenant(ctx)
         }
     }
 
@@ -91,28 +102,50 @@ impl Settings {
             user_agent: String::new(),
             session_id: String::new(),
             cross_tenant_reason: reason.to_owned(),
+            read_only: false,
         }
     }
 
-    /// One statement that assumes the role and sets every setting; always the
-    /// same text, so it is prepared once per connection. Sent through
-    /// [`Connection::fixed`], not diesel's query builder: it precedes every
-    /// statement, and walking a seven-call `SELECT` through diesel's AST cost
-    /// ~17,000 client instructions a time, more than the get it precedes
-    /// (callgrind, `benches/one_shot_cost.rs`).
-    fn send(&self, conn: &Connection) -> crate::pg::ExecuteAnswer {
-        const SQL: &str = "SELECT set_config('role', $1, true), \
-             set_config('app.current_tenant_id', $2, true), \
-             set_config('app.current_user_id', $3, true), \
-             set_config('app.client_ip', $4, true), \
-             set_config('app.user_agent', $5, true), \
-             set_config('app.session_id', $6, true), \
-             set_config('app.cross_tenant_reason', $7, true)";
+    /// Sends the one statement that assumes the role and sets every setting
+    /// (and, read-only, `transaction_read_only` first: from there to the end
+    /// of the transaction every write is refused, SQLSTATE 25006; going
+    /// read-only is allowed at any point of a transaction, only the way back
+    /// is not). Its request leaves (or joins the open group) now, its answer
+    /// is the future. Each of the two texts is fixed, so it is prepared once
+    /// per connection. Sent through [`Connection::fixed`], not diesel's query
+    /// builder: it precedes every statement, and walking a seven-call
+    /// `SELECT` through diesel's AST cost ~17,000 client instructions a time,
+    /// more than the get it precedes (callgrind, `benches/one_shot_cost.rs`).
+    fn send(&self, conn: &Connection) -> ExecuteAnswer {
+        /// The seven settings, written once for both texts.
+        macro_rules! settings {
+            () => {
+                "set_config('role', $1, true), \
+                 set_config('app.current_tenant_id', $2, true), \
+                 set_config('app.current_user_id', $3, true), \
+                 set_config('app.client_ip', $4, true), \
+                 set_config('app.user_agent', $5, true), \
+                 set_config('app.session_id', $6, true), \
+                 set_config('app.cross_tenant_reason', $7, true)"
+            };
+        }
+        const PLAIN: &str = concat!("SELECT ", settings!());
+        const READ_ONLY: &str = concat!(
+            "SELECT set_config('transaction_read_only', 'on', true), ",
+            settings!()
+        );
+        /// The read-only text's name in the statement cache.
+        struct ReadOnly;
         /// `text`: a text parameter's binary form is its UTF-8 bytes.
         const TEXT: u32 = 25;
+        let (key, sql) = if self.read_only {
+            (std::any::TypeId::of::<ReadOnly>(), READ_ONLY)
+        } else {
+            (std::any::TypeId::of::<Settings>(), PLAIN)
+        };
         conn.fixed(
-            std::any::TypeId::of::<Settings>(),
-            SQL,
+            key,
+            sql,
             &[TEXT; 7],
             &[
                 Some(self.role.as_bytes()),
@@ -274,6 +307,40 @@ impl Transaction {
         }
     }
 
+    /// Commits, and reads in the same round trip where the WAL ends after
+    /// the commit (see [`crate::replicas::INSERT_LSN_SQL`]): `COMMIT` and the
+    /// position go out with one `Sync`, the position being read after the
+    /// commit record, outside the committed transaction. `None` when nothing
+    /// was sent (nothing to see).
+    pub(crate) async fn commit_with_token(mut self) -> Result<Option<u64>> {
+        match self.state {
+            TxState::NotBegun => return Ok(None),
+            TxState::Open => {}
+            TxState::Aborted => {
+                self.finish(Rollback).await?;
+                return Err(Error::TransactionAborted);
+            }
+            TxState::InDoubt => return Err(Error::TransactionAborted),
+        }
+        let conn: &Connection = self.conn.as_deref().ok_or(Error::TransactionAborted)?;
+        self.state = TxState::InDoubt;
+        let group = conn.group();
+        let commit = Commit.execute(&mut { conn });
+        let lsn = crate::replicas::lsn_query!(crate::replicas::INSERT_LSN_SQL)
+            .get_result::<Option<i64>>(&mut { conn });
+        let sync = group.sync(false);
+        let (commit, lsn, sync) = futures_util::join!(commit, lsn, sync);
+        // Answered: whatever the outcome, the transaction is over and the
+        // connection idle.
+        if sync.is_ok() {
+            self.state = TxState::NotBegun;
+        }
+        commit.map_err(Error::from)?;
+        let lsn = lsn.map_err(Error::from)?;
+        sync.map_err(Error::from)?;
+        Ok(Some(lsn.and_then(|l| u64::try_from(l).ok()).unwrap_or(0)))
+    }
+
     pub(crate) async fn rollback(mut self) -> Result<()> {
         match self.state {
             TxState::NotBegun => Ok(()),
@@ -350,6 +417,8 @@ pub struct UnitOfWork {
     ctx: Context,
     keys: Option<Arc<KeyRing>>,
     records: Pool<Manager>,
+    /// Replicas are configured: a commit token has something to wait for.
+    replicated: bool,
 }
 
 impl std::fmt::Debug for UnitOfWork {
@@ -367,12 +436,30 @@ impl UnitOfWork {
         ctx: Context,
         keys: Option<Arc<KeyRing>>,
         records: Pool<Manager>,
+        replicated: bool,
     ) -> Self {
         Self {
             tx: Transaction::new(conn, Settings::tenant(&ctx)),
             ctx,
             keys,
             records,
+            replicated,
+        }
+    }
+
+    /// A unit of work whose transaction is `READ ONLY` (the read executors).
+    pub(crate) fn read_only(
+        conn: PooledConnection,
+        ctx: Context,
+        keys: Option<Arc<KeyRing>>,
+        records: Pool<Manager>,
+    ) -> Self {
+        Self {
+            tx: Transaction::new(conn, Settings::tenant_read_only(&ctx)),
+            ctx,
+            keys,
+            records,
+            replicated: false,
         }
     }
 
@@ -386,6 +473,24 @@ impl UnitOfWork {
     /// [`Error::TransactionAborted`] is returned.
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await
+    }
+
+    /// Commits, like [`commit`](Self::commit), and hands back the token of
+    /// the commit: a read given it ([`Reads::after`](crate::Reads::after))
+    /// sees what this work wrote, on a replica that has replayed it or else
+    /// on the primary.
+    ///
+    /// No extra round trip: the WAL position is read in the same one as the
+    /// `COMMIT`, right after it. Without replicas configured it is not read at
+    /// all ([`CommitToken::NONE`](crate::CommitToken::NONE): the primary has
+    /// it), nor when the work sent nothing.
+    pub async fn commit_with_token(self) -> Result<crate::CommitToken> {
+        if !self.replicated {
+            self.tx.commit().await?;
+            return Ok(crate::CommitToken::NONE);
+        }
+        let lsn = self.tx.commit_with_token().await?;
+        Ok(crate::CommitToken::from_lsn(lsn.unwrap_or(0)))
     }
 
     /// Rolls the work back.
@@ -419,6 +524,21 @@ impl OneShot {
         Self {
             conn: Some(conn),
             settings: Settings::tenant(&ctx),
+            ctx,
+            keys,
+            in_doubt: false,
+        }
+    }
+
+    /// A one-shot whose every transaction is `READ ONLY` (the read executors).
+    pub(crate) fn read_only(
+        conn: PooledConnection,
+        ctx: Context,
+        keys: Option<Arc<KeyRing>>,
+    ) -> Self {
+        Self {
+            conn: Some(conn),
+            settings: Settings::tenant_read_only(&ctx),
             ctx,
             keys,
             in_doubt: false,

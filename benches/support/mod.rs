@@ -8,6 +8,7 @@ pub mod bulk;
 pub mod checks;
 pub mod depth;
 pub mod reads;
+pub mod replicas;
 pub mod report;
 pub mod search;
 pub mod stock;

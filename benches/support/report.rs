@@ -14,14 +14,14 @@ fn criterion_dir() -> PathBuf {
 }
 
 /// Criterion's mean estimate for `group/function`, in nanoseconds.
-fn mean_ns(id: &str) -> Option<f64> {
+pub fn mean_ns(id: &str) -> Option<f64> {
     let path = criterion_dir().join(id).join("new").join("estimates.json");
     let text = std::fs::read_to_string(path).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
     json["mean"]["point_estimate"].as_f64()
 }
 
-fn human(ns: f64) -> String {
+pub fn human(ns: f64) -> String {
     if ns >= 1e6 {
         format!("{:.2} ms", ns / 1e6)
     } else {

@@ -24,6 +24,7 @@ mod finance;
 mod generator;
 mod hr;
 mod products;
+mod replicas;
 mod risk;
 mod round_trips;
 mod sales;

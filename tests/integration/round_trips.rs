@@ -148,3 +148,57 @@ async fn an_update_is_its_read_plus_its_write() {
     s.customers().restore(c.id).await.unwrap();
     assert_eq!(proxy.round_trips(), 1, "restore");
 }
+
+/// Without replicas, a read executor costs what the primary's executors
+/// cost: one round trip per one-shot read, N + 1 for a read unit of work.
+/// With replicas configured, a commit that hands back its token costs no
+/// extra round trip either (the WAL position rides with the COMMIT).
+#[tokio::test]
+async fn read_executors_and_commit_tokens_cost_no_extra_round_trip() {
+    let t = TwoTenants::new().await;
+    let (proxy, db) = warm(&t).await;
+    let id = aems_core::CustomerId::from_uuid(t.a.customer);
+    // Warm the read-only context statement too.
+    let mut reads = db.read(&t.ctx_a()).one_shot().await.unwrap();
+    reads.customers().get(id).await.unwrap();
+
+    proxy.reset();
+    for _ in 0..10 {
+        reads.customers().get(id).await.unwrap();
+    }
+    assert_eq!(proxy.round_trips(), 10, "read one-shot get");
+    drop(reads);
+
+    let mut uow = db.read(&t.ctx_a()).unit_of_work().await.unwrap();
+    proxy.reset();
+    uow.customers().get(id).await.unwrap();
+    uow.customers().get(id).await.unwrap();
+    uow.finish().await.unwrap();
+    assert_eq!(proxy.round_trips(), 3, "read unit of work of 2 statements");
+
+    // A "replica" that is not one (the same server, not through the proxy):
+    // checks find it down, and the primary behind the proxy does the work.
+    let replicated = Database::new(
+        DatabaseConfig::new(proxy.app_url())
+            .max_connections(1)
+            .replicas([t.db.app_url()]),
+    )
+    .unwrap();
+    let mut uow = replicated.unit_of_work(&t.ctx_a()).await.unwrap();
+    uow.customers()
+        .create(new_customer("Warm 3"))
+        .await
+        .unwrap();
+    uow.commit_with_token().await.unwrap();
+    let mut uow = replicated.unit_of_work(&t.ctx_a()).await.unwrap();
+    proxy.reset();
+    uow.customers().create(new_customer("Token")).await.unwrap();
+    let token = uow.commit_with_token().await.unwrap();
+    assert_eq!(proxy.round_trips(), 2, "a write and its commit with token");
+    assert!(token > aems_diesel::CommitToken::NONE);
+    replicated.check_replicas().await;
+    assert!(matches!(
+        replicated.replica_status()[0].health,
+        aems_diesel::ReplicaHealth::Down { .. }
+    ));
+}

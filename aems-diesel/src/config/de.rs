@@ -19,6 +19,10 @@ struct Settings {
     acquire_timeout_ms: Option<u64>,
     statement_cache: Option<bool>,
     monitor_url: Option<String>,
+    replica_urls: Option<Vec<String>>,
+    max_replica_lag_ms: Option<u64>,
+    replica_check_interval_ms: Option<u64>,
+    read_your_writes_timeout_ms: Option<u64>,
 }
 
 /// Deserializes from a table such as (TOML; any serde format works):
@@ -30,6 +34,10 @@ struct Settings {
 /// acquire_timeout_ms = 30000                   # default 30000
 /// statement_cache = true                       # default true
 /// monitor_url = "postgres://aems_monitor:…@db/aems"  # default none (see ops)
+/// replica_urls = ["postgres://aems_app:secret@replica1/aems"]  # default none
+/// max_replica_lag_ms = 5000                    # default 5000
+/// replica_check_interval_ms = 1000             # default 1000
+/// read_your_writes_timeout_ms = 100            # default 100
 /// ```
 ///
 /// A key it does not know is refused rather than ignored (a misspelt key
@@ -58,6 +66,21 @@ impl<'de> serde::Deserialize<'de> for DatabaseConfig {
             config.statement_cache = on;
         }
         config.monitor_url = settings.monitor_url.filter(|u| !u.trim().is_empty());
+        if let Some(urls) = settings.replica_urls {
+            if urls.iter().any(|u| u.trim().is_empty()) {
+                return Err(D::Error::custom("replica_urls must not hold a blank URL"));
+            }
+            config.replica_urls = urls;
+        }
+        if let Some(ms) = settings.max_replica_lag_ms {
+            config.max_replica_lag = Duration::from_millis(ms);
+        }
+        if let Some(ms) = settings.replica_check_interval_ms {
+            config.replica_check_interval = Duration::from_millis(ms);
+        }
+        if let Some(ms) = settings.read_your_writes_timeout_ms {
+            config.read_your_writes_timeout = Duration::from_millis(ms);
+        }
         Ok(config)
     }
 }

@@ -11,7 +11,7 @@ use std::process::Command;
 use super::watchdog::Plan;
 use super::{HarnessError, StartedServer};
 
-const SUPERUSER: &str = "postgres";
+pub(super) const SUPERUSER: &str = "postgres";
 
 /// Starts a cluster listening on 127.0.0.1 only, with a random superuser password.
 pub(crate) async fn start(run_id: &str) -> Result<StartedServer, HarnessError> {
@@ -52,15 +52,62 @@ fn start_blocking(run_id: &str) -> Result<StartedServer, HarnessError> {
     }
 }
 
-struct LocalCluster {
-    pg_ctl: PathBuf,
-    data: PathBuf,
-    base: PathBuf,
-    as_postgres: bool,
+/// A cluster directory and how to run its server commands (shared with the
+/// replicated clusters of `testing::replicas`).
+#[derive(Clone)]
+pub(super) struct LocalCluster {
+    pub(super) pg_ctl: PathBuf,
+    pub(super) data: PathBuf,
+    pub(super) base: PathBuf,
+    pub(super) as_postgres: bool,
 }
 
 impl LocalCluster {
     fn init_and_start(&self, bin: &Path) -> Result<super::ServerAddress, HarnessError> {
+        let password = self.init(bin)?;
+        let preload = preload_option(bin);
+        // A port chosen by the kernel may be taken again before the server binds
+        // it; try a few.
+        let mut last_error = HarnessError::setup_msg("pg_ctl start was not tried");
+        for _ in 0..3 {
+            let port = free_port()?;
+            let options = format!(
+                "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='{}' \
+                 -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+                 -c max_connections=300{preload}",
+                self.base.display()
+            );
+            match self.start(&options, "server.log") {
+                Ok(()) => {
+                    return Ok(super::ServerAddress {
+                        host: "127.0.0.1".into(),
+                        port,
+                        user: SUPERUSER.into(),
+                        password,
+                    });
+                }
+                Err(e) => last_error = e,
+            }
+        }
+        Err(last_error)
+    }
+
+    /// `pg_ctl start -w` with `options`, logging to `log` in the base directory.
+    pub(super) fn start(&self, options: &str, log: &str) -> Result<(), HarnessError> {
+        self.run(
+            Command::new(&self.pg_ctl)
+                .arg("-D")
+                .arg(&self.data)
+                .arg("-l")
+                .arg(self.base.join(log))
+                .args(["-w", "-t", "60", "-o", options, "start"]),
+            "pg_ctl start",
+        )
+    }
+
+    /// Runs `initdb` for a superuser `postgres` with a random password, which
+    /// it returns.
+    pub(super) fn init(&self, bin: &Path) -> Result<String, HarnessError> {
         if self.as_postgres {
             let (uid, gid) = postgres_user()?;
             std::os::unix::fs::chown(&self.base, Some(uid), Some(gid)).map_err(|e| {
@@ -96,53 +143,11 @@ impl LocalCluster {
             "initdb",
         )?;
         let _ = std::fs::remove_file(&pwfile);
-
-        let preload = if bin
-            .parent()
-            .map(|p| p.join("lib/pg_stat_statements.so").exists())
-            .unwrap_or(false)
-        {
-            " -c shared_preload_libraries=pg_stat_statements"
-        } else {
-            ""
-        };
-        // A port chosen by the kernel may be taken again before the server binds
-        // it; try a few.
-        let mut last_error = HarnessError::setup_msg("pg_ctl start was not tried");
-        for _ in 0..3 {
-            let port = free_port()?;
-            let options = format!(
-                "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='{}' \
-                 -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-                 -c max_connections=300{preload}",
-                self.base.display()
-            );
-            let started = self.run(
-                Command::new(&self.pg_ctl)
-                    .arg("-D")
-                    .arg(&self.data)
-                    .arg("-l")
-                    .arg(self.base.join("server.log"))
-                    .args(["-w", "-t", "60", "-o", &options, "start"]),
-                "pg_ctl start",
-            );
-            match started {
-                Ok(()) => {
-                    return Ok(super::ServerAddress {
-                        host: "127.0.0.1".into(),
-                        port,
-                        user: SUPERUSER.into(),
-                        password,
-                    });
-                }
-                Err(e) => last_error = e,
-            }
-        }
-        Err(last_error)
+        Ok(password)
     }
 
     /// Runs a server command, as the postgres user when we are root.
-    fn run(&self, command: &mut Command, what: &str) -> Result<(), HarnessError> {
+    pub(super) fn run(&self, command: &mut Command, what: &str) -> Result<(), HarnessError> {
         let output = if self.as_postgres {
             let program = command.get_program().to_owned();
             let args: Vec<_> = command.get_args().map(|a| a.to_owned()).collect();
@@ -159,7 +164,26 @@ impl LocalCluster {
         if output.status.success() {
             Ok(())
         } else {
-            let log = std::fs::read_to_string(self.base.join("server.log")).unwrap_or_default();
+            // Every server log of the base directory (one per node for the
+            // replicated clusters).
+            let mut logs: Vec<PathBuf> = std::fs::read_dir(&self.base)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "log"))
+                .collect();
+            logs.sort();
+            let log: String = logs
+                .iter()
+                .map(|p| {
+                    format!(
+                        "[{}]\n{}",
+                        p.display(),
+                        std::fs::read_to_string(p).unwrap_or_default()
+                    )
+                })
+                .collect();
             Err(HarnessError::setup_msg(format!(
                 "{what} failed ({}): {}{}{}",
                 output.status,
@@ -190,9 +214,23 @@ impl LocalCluster {
     }
 }
 
+/// ` -c shared_preload_libraries=pg_stat_statements` when the binaries have
+/// it (as the spec's servers do), else nothing.
+pub(super) fn preload_option(bin: &Path) -> &'static str {
+    if bin
+        .parent()
+        .map(|p| p.join("lib/pg_stat_statements.so").exists())
+        .unwrap_or(false)
+    {
+        " -c shared_preload_libraries=pg_stat_statements"
+    } else {
+        ""
+    }
+}
+
 /// Where `initdb`, `pg_ctl` and `postgres` live: `PATH`, then `pg_config
 /// --bindir`, then the newest `/usr/lib/postgresql/*/bin`.
-fn find_bindir() -> Result<PathBuf, HarnessError> {
+pub(super) fn find_bindir() -> Result<PathBuf, HarnessError> {
     let has_all = |dir: &Path| {
         ["initdb", "pg_ctl", "postgres"]
             .iter()

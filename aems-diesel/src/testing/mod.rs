@@ -35,10 +35,12 @@ mod bouncer;
 mod container;
 pub mod generator;
 mod local;
+mod replicas;
 mod round_trips;
 mod watchdog;
 
 pub use bouncer::{Bouncer, BouncerOptions};
+pub use replicas::{MAX_REPLICAS, ReplicatedCluster, SessionFacts, session_facts};
 pub use round_trips::RoundTripProxy;
 
 use std::fmt;

@@ -22,6 +22,14 @@ pub(crate) enum Plan {
         base_dir: PathBuf,
         run_as_postgres: bool,
     },
+    /// Stop every server of a replicated cluster (those not running are
+    /// skipped) and delete their common directory.
+    StopLocalSet {
+        pg_ctl: PathBuf,
+        data_dirs: Vec<PathBuf>,
+        base_dir: PathBuf,
+        run_as_postgres: bool,
+    },
     /// Remove a container (and its anonymous volumes).
     RemoveContainer { id: String },
     /// Drop this run's databases and login role from a server we do not own.
@@ -35,6 +43,10 @@ pub(crate) struct Watchdog {
     _stdin: ChildStdin,
     _child: Child,
 }
+
+/// The variables naming a replicated cluster's data directories (a primary
+/// and at most three replicas).
+const DATA_DIR_VARS: [&str; 4] = ["DATA_DIR_0", "DATA_DIR_1", "DATA_DIR_2", "DATA_DIR_3"];
 
 const PRELUDE: &str = "trap '' INT TERM HUP\nwhile read -r _; do :; done\n";
 
@@ -59,6 +71,28 @@ impl Plan {
                         ("BASE_DIR", base_dir.display().to_string()),
                     ],
                 )
+            }
+            Plan::StopLocalSet {
+                pg_ctl,
+                data_dirs,
+                base_dir,
+                run_as_postgres,
+            } => {
+                let runner = if *run_as_postgres { "runuser -u postgres -- " } else { "" };
+                let mut script = String::new();
+                let mut env = vec![
+                    ("PG_CTL", pg_ctl.display().to_string()),
+                    ("BASE_DIR", base_dir.display().to_string()),
+                ];
+                // The replicas first, then the primary (listed first).
+                for (i, dir) in data_dirs.iter().enumerate().rev() {
+                    script.push_str(&format!(
+                        "{runner}\"$PG_CTL\" -D \"$DATA_DIR_{i}\" -m immediate -w stop >/dev/null 2>&1\n"
+                    ));
+                    env.push((DATA_DIR_VARS[i.min(DATA_DIR_VARS.len() - 1)], dir.display().to_string()));
+                }
+                script.push_str("rm -rf \"$BASE_DIR\"\n");
+                (script, env)
             }
             Plan::RemoveContainer { id } => (
                 "if command -v docker >/dev/null 2>&1; then\n\

@@ -210,7 +210,7 @@ async fn analyze(owner_url: &str) -> Result<()> {
 
 /// Rows per table as `ctx` sees them, through the application role and
 /// row-level security.
-async fn count_rows(db: &Database, ctx: &Context) -> Result<Vec<(&'static str, u64)>> {
+pub async fn count_rows(db: &Database, ctx: &Context) -> Result<Vec<(&'static str, u64)>> {
     use crate::schema::{auth, finance, hr, products, risk, sales};
     let mut exec = db.one_shot(ctx).await?;
     let mut rows = Vec::with_capacity(TABLES.len());
