@@ -18,25 +18,10 @@
 set -euo pipefail
 secs=${1:-5}; rounds=${2:-2}
 here=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d); chmod 755 "$work"; port=$((50000 + RANDOM % 10000))
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-[ "$(id -u)" = 0 ] && chown postgres "$work"
-cleanup() { as_pg pg_ctl -D "$work/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$work"; }
-trap cleanup EXIT
-as_pg initdb -D "$work/data" -A trust -U postgres >/dev/null
-as_pg pg_ctl -D "$work/data" -l "$work/log" -w -o "-p $port -k $work -c listen_addresses='' \
-    -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
-psql_() { psql -h "$work" -p "$port" -U postgres -qX -v ON_ERROR_STOP=1 "$@"; }
-psql_ -c "CREATE DATABASE bench" postgres
-for m in "$here"/migrations/*/; do
-    [ -n "${AEMS_AUDIT_BENCH_SKIP:-}" ] && [ "$(basename "$m")" = "$AEMS_AUDIT_BENCH_SKIP" ] && continue
-    if grep -qs "run_in_transaction = false" "$m/metadata.toml"; then
-        psql_ -f "$m/up.sql" bench >/dev/null 2>&1
-    else
-        psql_ -1 -f "$m/up.sql" bench >/dev/null 2>&1
-    fi
-done
-psql_ -f "$here/benches/audit_trigger/seed.sql" bench >/dev/null
+# the historical name of the skip variable
+AEMS_BENCH_SKIP_MIGRATION=${AEMS_AUDIT_BENCH_SKIP:-}
+# shellcheck source=lib/bench-cluster.sh
+. "$here/scripts/lib/bench-cluster.sh"
 toggle() {
     psql_ bench -c "DO \$\$ DECLARE t record; BEGIN FOR t IN SELECT tgname FROM pg_trigger
         WHERE tgrelid = 'sales.customers'::regclass AND tgname LIKE '%audit%' LOOP

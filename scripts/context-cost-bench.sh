@@ -18,25 +18,8 @@
 set -euo pipefail
 n=${1:-30000}; rounds=${2:-2}
 here=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d); chmod 755 "$work"; port=$((50000 + RANDOM % 10000))
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-[ "$(id -u)" = 0 ] && chown postgres "$work"
-cleanup() { as_pg pg_ctl -D "$work/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$work"; }
-trap cleanup EXIT
-export PATH=/usr/lib/postgresql/15/bin:$PATH
-as_pg initdb -D "$work/data" -A trust -U postgres >/dev/null
-as_pg pg_ctl -D "$work/data" -l "$work/log" -w -o "-p $port -k $work -c listen_addresses='' \
-    -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
-psql_() { psql -h "$work" -p "$port" -U postgres -qX -v ON_ERROR_STOP=1 "$@"; }
-psql_ -c "CREATE DATABASE bench" postgres
-for m in "$here"/migrations/*/; do
-    if grep -qs "run_in_transaction = false" "$m/metadata.toml"; then
-        psql_ -f "$m/up.sql" bench >/dev/null 2>&1
-    else
-        psql_ -1 -f "$m/up.sql" bench >/dev/null 2>&1
-    fi
-done
-psql_ -f "$here/benches/audit_trigger/seed.sql" bench >/dev/null
+# shellcheck source=lib/bench-cluster.sh
+. "$here/scripts/lib/bench-cluster.sh"
 psql_ bench -c "CREATE SCHEMA bench_raw; CREATE TABLE bench_raw.customers AS SELECT * FROM sales.customers;
     ALTER TABLE bench_raw.customers ADD PRIMARY KEY (id); CREATE INDEX ON bench_raw.customers (tenant_id, id);
     GRANT USAGE ON SCHEMA bench_raw TO aems_app; GRANT SELECT ON bench_raw.customers TO aems_app; ANALYZE bench_raw.customers;"
