@@ -293,7 +293,8 @@ impl Database {
     }
 
     /// Opens a one-shot executor for `ctx`: every statement is its own
-    /// transaction, sent with its `BEGIN`, context and `COMMIT` in one round trip.
+    /// transaction, sent with the context in one group with one `Sync` (one
+    /// implicit transaction, one round trip).
     pub async fn one_shot(&self, ctx: &Context) -> Result<OneShot> {
         Ok(OneShot::new(
             self.acquire().await?,
